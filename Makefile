@@ -43,3 +43,9 @@ lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+# ---- section: run (HTTP API, issue 3) ----
+
+# ---- section: seed (issue 4) ----
+
+# ---- section: cdk (issue 5) ----
