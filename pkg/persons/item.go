@@ -21,6 +21,7 @@ type childFields interface {
 	version() *int64
 	// primary returns the isPrimary field, or nil for kinds without one.
 	primary() *bool
+	setDefaults()
 	Validate() error
 }
 
@@ -56,11 +57,11 @@ func PersonItem(p Person) (map[string]types.AttributeValue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal person: %w", err)
 	}
-	item[AttrPK] = s(PersonPK(p.ID))
-	item[AttrSK] = s(ProfileSK)
-	item[AttrGSI1PK] = s(PersonsGSI1PK)
-	item[AttrGSI1SK] = s(GSI1SK(p.LastName, p.FirstName, p.ID))
-	item[AttrEntity] = s(EntityPerson)
+	item[AttrPK] = sv(PersonPK(p.ID))
+	item[AttrSK] = sv(ProfileSK)
+	item[AttrGSI1PK] = sv(PersonsGSI1PK)
+	item[AttrGSI1SK] = sv(GSI1SK(p.LastName, p.FirstName, p.ID))
+	item[AttrEntity] = sv(EntityPerson)
 	return item, nil
 }
 
@@ -74,10 +75,20 @@ func ChildItem[T Child](v T) (map[string]types.AttributeValue, error) {
 		return nil, fmt.Errorf("marshal %s: %w", k.Entity, err)
 	}
 	personID, id := f.ids()
-	item[AttrPK] = s(PersonPK(*personID))
-	item[AttrSK] = s(k.SK(*id))
-	item[AttrEntity] = s(k.Entity)
+	item[AttrPK] = sv(PersonPK(*personID))
+	item[AttrSK] = sv(k.SK(*id))
+	item[AttrEntity] = sv(k.Entity)
 	return item, nil
 }
 
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func sv(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// setDefaults fills the defaults of the original design before validation.
+func (a *Address) setDefaults()     {}
+func (b *BankAccount) setDefaults() {}
+func (c *ContactInfo) setDefaults() {}
+func (e *Employment) setDefaults() {
+	if e.Currency == "" {
+		e.Currency = DefaultCurrency
+	}
+}

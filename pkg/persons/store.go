@@ -1,0 +1,175 @@
+package persons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+)
+
+// Store reads and writes persons and their related items in the single table.
+// It is safe for concurrent use; build one per process and share it.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+	now   func() time.Time
+	newID func() string
+	// maxAttempts bounds the optimistic retry loops (isPrimary switches, patches
+	// without an expected version) under contention.
+	maxAttempts int
+}
+
+// New returns a Store on the named table.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{
+		db:          db,
+		table:       table,
+		now:         time.Now,
+		newID:       uuid.NewString,
+		maxAttempts: 60,
+	}
+}
+
+// Table is the name of the table the store uses.
+func (s *Store) Table() string { return s.table }
+
+// timestamp formats t the way every stored date-time is written: RFC 3339, UTC, milliseconds.
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: sv(pk), AttrSK: sv(sk)}
+}
+
+func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", pk, sk, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, ErrNotFound
+	}
+	return out.Item, nil
+}
+
+// queryPage reads up to limit items of a query, following DynamoDB pages (1 MB each)
+// only while fewer items than limit+1 have been read. It reads one item more than asked
+// so that the last page carries no cursor. It returns the items and the cursor.
+func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, l listRef, limit int, cursor string) ([]map[string]types.AttributeValue, string, error) {
+	start, err := decodeCursor(l, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	in.ExclusiveStartKey = start
+	var items []map[string]types.AttributeValue
+	for {
+		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("query: %w", err)
+		}
+		items = append(items, out.Items...)
+		if len(items) > limit || len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	if len(items) <= limit {
+		return items, "", nil
+	}
+	items = items[:limit]
+	next, err := encodeCursor(l, items[limit-1])
+	if err != nil {
+		return nil, "", err
+	}
+	return items, next, nil
+}
+
+// queryAll reads every item of a query, page by page.
+func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query: %w", err)
+		}
+		items = append(items, out.Items...)
+	}
+	return items, nil
+}
+
+func partitionQuery(table, pk string, cond *expression.KeyConditionBuilder, proj *expression.ProjectionBuilder) (*dynamodb.QueryInput, error) {
+	kc := expression.Key(AttrPK).Equal(expression.Value(pk))
+	if cond != nil {
+		kc = kc.And(*cond)
+	}
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if proj != nil {
+		b = b.WithProjection(*proj)
+	}
+	e, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    e.KeyCondition(),
+		ProjectionExpression:      e.Projection(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}, nil
+}
+
+// conditionFailed reports whether err is a failed condition of a single-item write.
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// txFailures returns, for a cancelled transaction, which of its items failed their
+// condition, and whether the cancellation was a conflict with another transaction
+// (worth retrying). ok is false when err is not a cancellation.
+func txFailures(err error) (failed []bool, conflict, ok bool) {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		var tcf *types.TransactionConflictException
+		return nil, errors.As(err, &tcf), errors.As(err, &tcf)
+	}
+	failed = make([]bool, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+			failed[i] = true
+		case "TransactionConflict":
+			conflict = true
+		}
+	}
+	return failed, conflict, true
+}
+
+// backoff sleeps before retry attempt n (from 1) with capped exponential full jitter.
+func backoff(ctx context.Context, n int) error {
+	d := 5 * time.Millisecond << min(n, 6)
+	t := time.NewTimer(rand.N(d) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+var errRetry = errors.New("retry: concurrent change")
