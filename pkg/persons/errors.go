@@ -41,7 +41,9 @@ func (e *ValidationError) Error() string {
 // fieldErrors collects field errors; its err method returns nil when there are none.
 type fieldErrors []FieldError
 
-func (fe *fieldErrors) add(field, msg string) { *fe = append(*fe, FieldError{Field: field, Message: msg}) }
+func (fe *fieldErrors) add(field, msg string) {
+	*fe = append(*fe, FieldError{Field: field, Message: msg})
+}
 
 func (fe fieldErrors) err() error {
 	if len(fe) == 0 {
