@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/uuid"
 )
 
 // ListPersonsOptions select a page of persons in last name, first name, id order.
@@ -32,7 +31,7 @@ type PersonDetails struct {
 
 // checkID rejects an id from a path or argument that is not a UUID.
 func checkID(field, id string) error {
-	if len(id) != 36 || uuid.Validate(id) != nil {
+	if !ValidID(id) {
 		return &ValidationError{Fields: []FieldError{{Field: field, Message: "must be a UUID"}}}
 	}
 	return nil
