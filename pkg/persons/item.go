@@ -92,3 +92,16 @@ func (e *Employment) setDefaults() {
 		e.Currency = DefaultCurrency
 	}
 }
+
+// Ref identifies a related item: its person, its id and its version.
+type Ref struct {
+	PersonID, ID string
+	Version      int64
+}
+
+// RefOf returns the identity and version of the related item v.
+func RefOf[T Child](v T) Ref {
+	f := fieldsOf(&v)
+	personID, id := f.ids()
+	return Ref{PersonID: *personID, ID: *id, Version: *f.version()}
+}
