@@ -1,0 +1,369 @@
+package persons_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/google/uuid"
+
+	"github.com/example/persons/pkg/persons"
+)
+
+// kindCase is the per-kind input of the generic related-item tests: a valid item, a
+// patch that changes one field, and how to read that field back.
+type kindCase[T persons.Child] struct {
+	valid   func() T
+	patch   string
+	patched func(T) bool
+	invalid string // a patch that fails validation on the named field
+	field   string
+}
+
+func TestRelatedCRUD(t *testing.T) {
+	t.Run("addresses", func(t *testing.T) {
+		testRelatedCRUD(t, func(s *persons.Store) *persons.Related[persons.Address] { return s.Addresses() }, kindCase[persons.Address]{
+			valid: func() persons.Address { return newAddress(false) }, patch: `{"city":"Shelbyville"}`,
+			patched: func(a persons.Address) bool { return a.City == "Shelbyville" && a.Street == "1 Main St" },
+			invalid: `{"type":"castle"}`, field: "type",
+		})
+	})
+	t.Run("bank-accounts", func(t *testing.T) {
+		testRelatedCRUD(t, func(s *persons.Store) *persons.Related[persons.BankAccount] { return s.BankAccounts() }, kindCase[persons.BankAccount]{
+			valid: func() persons.BankAccount { return newBankAccount(false) }, patch: `{"iban":null,"accountType":"savings"}`,
+			patched: func(b persons.BankAccount) bool { return b.IBAN == nil && b.AccountType == "savings" && b.BIC != nil },
+			invalid: `{"iban":"GB00WEST12345698765432"}`, field: "iban",
+		})
+	})
+	t.Run("contacts", func(t *testing.T) {
+		testRelatedCRUD(t, func(s *persons.Store) *persons.Related[persons.ContactInfo] { return s.Contacts() }, kindCase[persons.ContactInfo]{
+			valid: func() persons.ContactInfo { return newContact(false) }, patch: `{"isVerified":true}`,
+			patched: func(c persons.ContactInfo) bool { return c.IsVerified && c.Value == "ann@example.com" },
+			invalid: `{"value":"not an email"}`, field: "value",
+		})
+	})
+	t.Run("employments", func(t *testing.T) {
+		testRelatedCRUD(t, func(s *persons.Store) *persons.Related[persons.Employment] { return s.Employments() }, kindCase[persons.Employment]{
+			valid: func() persons.Employment { return newEmployment() }, patch: `{"salary":null,"department":"R&D"}`,
+			patched: func(e persons.Employment) bool {
+				return e.Salary == nil && e.Department != nil && *e.Department == "R&D" && e.Currency == "USD"
+			},
+			invalid: `{"endDate":"2019-01-01T00:00:00Z","isCurrent":false}`, field: "endDate",
+		})
+	})
+}
+
+func testRelatedCRUD[T persons.Child](t *testing.T, of func(*persons.Store) *persons.Related[T], kc kindCase[T]) {
+	f := newFixture(t)
+	r := of(f.store)
+	ctx := context.Background()
+	p := f.createPerson(t, "Ann", "Smith")
+	other := f.createPerson(t, "Bob", "Jones")
+
+	created := mustCreate(t, r, p.ID, kc.valid())
+	id, personID, version := ids(created)
+	if personID != p.ID || uuid.Validate(id) != nil || version != 1 {
+		t.Fatalf("created %+v", created)
+	}
+	got, err := r.Get(ctx, p.ID, id)
+	if err != nil || !reflect.DeepEqual(got, created) {
+		t.Fatalf("Get = %+v, %v; want %+v", got, err, created)
+	}
+	_, err = r.Get(ctx, other.ID, id)
+	wantErr(t, err, persons.ErrNotFound)
+	_, err = r.Get(ctx, p.ID, "nope")
+	wantField(t, err, "id")
+
+	// Client id kept; taken id → already exists; body personId contradicting the path.
+	clientID := uuid.NewString()
+	withID := kc.valid()
+	setIDs(t, &withID, clientID, "")
+	if c := mustCreate(t, r, p.ID, withID); idOf(c) != clientID {
+		t.Fatalf("client id not kept: %+v", c)
+	}
+	_, err = r.Create(ctx, p.ID, withID)
+	wantErr(t, err, persons.ErrAlreadyExists)
+	wrongParent := kc.valid()
+	setIDs(t, &wrongParent, "", other.ID)
+	_, err = r.Create(ctx, p.ID, wrongParent)
+	wantField(t, err, "personId")
+
+	// Patch: merge semantics, version bump, stale version rejected.
+	patched, err := r.Patch(ctx, p.ID, id, []byte(kc.patch), 1)
+	if err != nil || !kc.patched(patched) || versionOf(patched) != 2 {
+		t.Fatalf("Patch = %+v, %v", patched, err)
+	}
+	_, err = r.Patch(ctx, p.ID, id, []byte(kc.patch), 1)
+	wantErr(t, err, persons.ErrVersionMismatch)
+	_, err = r.Patch(ctx, p.ID, id, []byte(kc.invalid), 0)
+	wantField(t, err, kc.field)
+	_, err = r.Patch(ctx, p.ID, id, []byte(`{"id":"`+uuid.NewString()+`"}`), 0)
+	wantField(t, err, "id")
+	_, err = r.Patch(ctx, p.ID, uuid.NewString(), []byte(`{}`), 0)
+	wantErr(t, err, persons.ErrNotFound)
+	if got, _ := r.Get(ctx, p.ID, id); versionOf(got) != 2 {
+		t.Fatalf("rejected patches changed the item: %+v", got)
+	}
+
+	// Replace: all fields, stale version rejected, missing item not found.
+	replaced, err := r.Replace(ctx, p.ID, id, kc.valid(), 2)
+	if err != nil || kc.patched(replaced) || versionOf(replaced) != 3 || idOf(replaced) != id {
+		t.Fatalf("Replace = %+v, %v", replaced, err)
+	}
+	_, err = r.Replace(ctx, p.ID, id, kc.valid(), 2)
+	wantErr(t, err, persons.ErrVersionMismatch)
+	_, err = r.Replace(ctx, p.ID, uuid.NewString(), kc.valid(), 0)
+	wantErr(t, err, persons.ErrNotFound)
+	contradicting := kc.valid()
+	setIDs(t, &contradicting, uuid.NewString(), "")
+	_, err = r.Replace(ctx, p.ID, id, contradicting, 0)
+	wantField(t, err, "id")
+
+	// List: pages by begins_with on the kind only; cursors of other lists rejected.
+	for range 4 {
+		mustCreate(t, r, p.ID, kc.valid())
+	}
+	mustCreate(t, r, other.ID, kc.valid())
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		page, err := r.List(ctx, p.ID, persons.ListOptions{Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range page.Items {
+			if seen[idOf(v)] {
+				t.Fatalf("duplicate %s", idOf(v))
+			}
+			seen[idOf(v)] = true
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+		_, err = r.List(ctx, other.ID, persons.ListOptions{Cursor: cursor})
+		wantErr(t, err, persons.ErrInvalidCursor)
+	}
+	if len(seen) != 6 {
+		t.Fatalf("listed %d items, want 6", len(seen))
+	}
+	for _, k := range []persons.Kind{persons.AddressKind, persons.ContactKind} {
+		if k == r.Kind() {
+			continue
+		}
+		// A cursor of this kind's list handed to another kind's list is rejected.
+		page, _ := r.List(ctx, p.ID, persons.ListOptions{Limit: 1})
+		var err error
+		if k == persons.AddressKind {
+			_, err = f.store.Addresses().List(ctx, p.ID, persons.ListOptions{Cursor: page.NextCursor})
+		} else {
+			_, err = f.store.Contacts().List(ctx, p.ID, persons.ListOptions{Cursor: page.NextCursor})
+		}
+		wantErr(t, err, persons.ErrInvalidCursor)
+	}
+	personsPage, _ := f.store.ListPersons(ctx, persons.ListPersonsOptions{Limit: 1})
+	_, err = r.List(ctx, p.ID, persons.ListOptions{Cursor: personsPage.NextCursor})
+	wantErr(t, err, persons.ErrInvalidCursor)
+
+	// Delete: stale version rejected, then gone, then not found.
+	wantErr(t, r.Delete(ctx, p.ID, id, 1), persons.ErrVersionMismatch)
+	if err := r.Delete(ctx, p.ID, id, 3); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Get(ctx, p.ID, id)
+	wantErr(t, err, persons.ErrNotFound)
+	wantErr(t, r.Delete(ctx, p.ID, id, 0), persons.ErrNotFound)
+}
+
+func ids[T persons.Child](v T) (id, personID string, version int64) {
+	r := persons.RefOf(v)
+	return r.ID, r.PersonID, r.Version
+}
+func idOf[T persons.Child](v T) string     { return persons.RefOf(v).ID }
+func versionOf[T persons.Child](v T) int64 { return persons.RefOf(v).Version }
+
+// setIDs sets a related item's ids through its JSON form (the fields differ per type).
+func setIDs[T persons.Child](t *testing.T, v *T, id, personID string) {
+	t.Helper()
+	if err := persons.DecodeJSON([]byte(fmt.Sprintf(`{"id":%q,"personId":%q}`, id, personID)), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPrimarySwitches(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.createPerson(t, "Ann", "Smith")
+	r := f.store.Contacts()
+	a := mustCreate(t, r, p.ID, newContact(true))
+	b := mustCreate(t, r, p.ID, newContact(false))
+
+	primaries := func() []string {
+		page, err := r.List(ctx, p.ID, persons.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range page.Items {
+			if c.IsPrimary {
+				out = append(out, c.ID)
+			}
+		}
+		return out
+	}
+	if got := primaries(); fmt.Sprint(got) != fmt.Sprint([]string{a.ID}) {
+		t.Fatalf("primaries %v, want [a]", got)
+	}
+	// b becomes primary: a is demoted (and its version bumped) in the same transaction.
+	b2, err := r.Patch(ctx, p.ID, b.ID, []byte(`{"isPrimary":true}`), b.Version)
+	if err != nil || !b2.IsPrimary {
+		t.Fatal(b2, err)
+	}
+	a2, _ := r.Get(ctx, p.ID, a.ID)
+	if a2.IsPrimary || a2.Version != 2 {
+		t.Fatalf("previous primary not demoted: %+v", a2)
+	}
+	// A new primary created replaces b.
+	c := mustCreate(t, r, p.ID, newContact(true))
+	if got := primaries(); fmt.Sprint(got) != fmt.Sprint([]string{c.ID}) {
+		t.Fatalf("primaries %v, want [c]", got)
+	}
+	// Deleting the primary leaves none; then a replace sets one again.
+	if err := r.Delete(ctx, p.ID, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := primaries(); len(got) != 0 {
+		t.Fatalf("primaries %v after deleting the primary", got)
+	}
+	v := newContact(true)
+	if _, err := r.Replace(ctx, p.ID, a.ID, v, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := primaries(); fmt.Sprint(got) != fmt.Sprint([]string{a.ID}) {
+		t.Fatalf("primaries %v, want [a]", got)
+	}
+	// Un-primary by patch clears the pointer: a later primary needs no demotion.
+	if _, err := r.Patch(ctx, p.ID, a.ID, []byte(`{"isPrimary":false}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Patch(ctx, p.ID, b.ID, []byte(`{"isPrimary":true}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := primaries(); fmt.Sprint(got) != fmt.Sprint([]string{b.ID}) {
+		t.Fatalf("primaries %v, want [b]", got)
+	}
+	// A person patch keeps the primary pointers (it must not overwrite the PROFILE item).
+	if _, err := f.store.PatchPerson(ctx, p.ID, []byte(`{"firstName":"Anna"}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Patch(ctx, p.ID, a.ID, []byte(`{"isPrimary":true}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := primaries(); fmt.Sprint(got) != fmt.Sprint([]string{a.ID}) {
+		t.Fatalf("primaries %v after person patch, want [a]", got)
+	}
+}
+
+// failNth makes the nth call of one DynamoDB operation fail before it is sent.
+func failNth(op string, n int) func(*dynamodb.Options) {
+	calls := 0
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("failNth",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if middleware.GetOperationName(ctx) == op {
+						calls++
+						if calls == n {
+							return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("injected failure")
+						}
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.After)
+		})
+	}
+}
+
+func TestInterruptedCascadeDeleteCanBeRerun(t *testing.T) {
+	f := newFixture(t, failNth("TransactWriteItems", 152))
+	ctx := context.Background()
+	p := f.createPerson(t, "Ann", "Smith")
+	for range 150 { // 150 creates = 150 transactions; the 152nd is the delete's second chunk
+		mustCreate(t, f.store.Employments(), p.ID, newEmployment())
+	}
+	if err := f.store.DeletePerson(ctx, p.ID, 0); err == nil {
+		t.Fatal("interrupted delete reported success")
+	}
+	// The first chunk (100 children) is gone; the person is still visible.
+	if _, err := f.store.GetPerson(ctx, p.ID); err != nil {
+		t.Fatalf("person not visible after an interrupted delete: %v", err)
+	}
+	if n := f.itemCount(t); n != 51 {
+		t.Fatalf("%d items after the first chunk, want 51", n)
+	}
+	if err := f.store.DeletePerson(ctx, p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.itemCount(t); n != 0 {
+		t.Fatalf("%d items left after the re-run", n)
+	}
+}
+
+// TestRequestCounts pins the number of DynamoDB requests of each operation.
+func TestRequestCounts(t *testing.T) {
+	f := newFixture(t)
+	p := f.createPerson(t, "Ann", "Smith")
+	addr := mustCreate(t, f.store.Addresses(), p.ID, newAddress(true))
+	emp := mustCreate(t, f.store.Employments(), p.ID, newEmployment())
+	a, c, e := f.store.Addresses(), f.store.Contacts(), f.store.Employments()
+	var cid string
+	tests := []struct {
+		name string
+		want int64
+		op   func(ctx context.Context) error
+	}{
+		{"CreatePerson", 1, func(ctx context.Context) error { _, err := f.store.CreatePerson(ctx, newPerson("B", "C")); return err }},
+		{"GetPerson", 1, func(ctx context.Context) error { _, err := f.store.GetPerson(ctx, p.ID); return err }},
+		{"GetPersonDetails", 1, func(ctx context.Context) error { _, err := f.store.GetPersonDetails(ctx, p.ID); return err }},
+		{"ListPersons", 1, func(ctx context.Context) error {
+			_, err := f.store.ListPersons(ctx, persons.ListPersonsOptions{})
+			return err
+		}},
+		{"PatchPerson", 2, func(ctx context.Context) error {
+			_, err := f.store.PatchPerson(ctx, p.ID, []byte(`{"firstName":"X"}`), 0)
+			return err
+		}},
+		{"List related", 1, func(ctx context.Context) error { _, err := a.List(ctx, p.ID, persons.ListOptions{}); return err }},
+		{"Get related", 1, func(ctx context.Context) error { _, err := a.Get(ctx, p.ID, addr.ID); return err }},
+		{"Create related (not primary)", 1, func(ctx context.Context) error {
+			v, err := c.Create(ctx, p.ID, newContact(false))
+			cid = v.ID
+			return err
+		}},
+		{"Create related (primary)", 2, func(ctx context.Context) error { _, err := c.Create(ctx, p.ID, newContact(true)); return err }},
+		{"Patch related (not primary)", 2, func(ctx context.Context) error {
+			_, err := e.Patch(ctx, p.ID, emp.ID, []byte(`{"position":"Lead"}`), 0)
+			return err
+		}},
+		{"Patch related (becomes primary)", 3, func(ctx context.Context) error {
+			_, err := c.Patch(ctx, p.ID, cid, []byte(`{"isPrimary":true}`), 0)
+			return err
+		}},
+		{"Replace related", 2, func(ctx context.Context) error {
+			_, err := e.Replace(ctx, p.ID, emp.ID, newEmployment(), 0)
+			return err
+		}},
+		{"Delete related", 2, func(ctx context.Context) error { return e.Delete(ctx, p.ID, emp.ID, 0) }},
+		{"DeletePerson (3 related)", 2, func(ctx context.Context) error { return f.store.DeletePerson(ctx, p.ID, 0) }},
+	}
+	for _, tt := range tests {
+		if got := count(t, tt.op); got != tt.want {
+			t.Errorf("%s: %d requests, want %d", tt.name, got, tt.want)
+		} else {
+			t.Logf("%-32s %d", tt.name, got)
+		}
+	}
+}
