@@ -1,0 +1,203 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/example/persons/pkg/persons"
+)
+
+// Options configure NewHandler. Store is required.
+type Options struct {
+	Store *persons.Store
+	// Logger receives the access log (one line per request) and internal errors;
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// CORSOrigins lists the browser origins allowed to call the API ("*" = any);
+	// empty sends no CORS headers.
+	CORSOrigins []string
+	// Functions selects whose routes to serve (a Lambda serves its own only);
+	// nil serves every route.
+	Functions []string
+	// Extra routes to serve besides the API's, keyed by ServeMux pattern (the local
+	// server adds GET /openapi.json). They see the same middleware.
+	Extra map[string]http.Handler
+}
+
+// handlerFunc is an API handler: what it returns is sent as a problem.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// NewHandler returns the HTTP handler of the API: the routes of api.Routes() selected by
+// o.Functions, each registered under its exact "METHOD /path" pattern, behind the
+// middleware. Other methods on a served path get 405 with Allow, other paths 404, both
+// as problems.
+func NewHandler(o Options) http.Handler {
+	if o.Store == nil {
+		panic("api: Options.Store is nil")
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	impl := handlers(o.Store)
+	mux := http.NewServeMux()
+	wrap := func(h handlerFunc) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if ri := info(r.Context()); ri != nil {
+				ri.pattern = r.Pattern
+			}
+			if err := h(w, r); err != nil {
+				writeError(w, r, log, err)
+			}
+		})
+	}
+	allow := map[string][]string{} // path -> methods, in route order
+	var paths []string
+	for _, rt := range Routes() {
+		if o.Functions != nil && !slices.Contains(o.Functions, rt.Function) {
+			continue
+		}
+		pattern := rt.Method + " " + rt.Path
+		h, ok := impl[pattern]
+		if !ok {
+			panic("api: no handler for route " + pattern)
+		}
+		mux.Handle(pattern, wrap(h))
+		if _, seen := allow[rt.Path]; !seen {
+			paths = append(paths, rt.Path)
+		}
+		allow[rt.Path] = append(allow[rt.Path], rt.Method)
+	}
+	// A method-less pattern per path catches the other methods: ServeMux would answer
+	// them itself, but in text/plain.
+	for _, p := range paths {
+		methods := strings.Join(allow[p], ", ")
+		mux.Handle(p, wrap(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", methods)
+			return errStatus(http.StatusMethodNotAllowed, r.Method+" is not allowed here; allowed: "+methods)
+		}))
+	}
+	for pattern, h := range o.Extra {
+		mux.Handle(pattern, wrap(func(w http.ResponseWriter, r *http.Request) error {
+			h.ServeHTTP(w, r)
+			return nil
+		}))
+	}
+	mux.Handle("/", wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return errStatus(http.StatusNotFound, "no route for "+r.URL.Path)
+	}))
+	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins})
+}
+
+// handlers maps every route pattern of the API to its implementation: the persons
+// handlers and one generic handler set per related kind.
+func handlers(s *persons.Store) map[string]handlerFunc {
+	m := personHandlers{s}.routes()
+	add := func(rs map[string]handlerFunc) {
+		for p, h := range rs {
+			if _, dup := m[p]; dup {
+				panic("api: duplicate handler for " + p)
+			}
+			m[p] = h
+		}
+	}
+	add(relatedRoutes(persons.RelatedOf[persons.Address](s)))
+	add(relatedRoutes(persons.RelatedOf[persons.BankAccount](s)))
+	add(relatedRoutes(persons.RelatedOf[persons.ContactInfo](s)))
+	add(relatedRoutes(persons.RelatedOf[persons.Employment](s)))
+	return m
+}
+
+// readBody checks the media type of a write and reads its body, at most MaxBodyBytes
+// (the middleware's MaxBytesReader turns more into a 413).
+func readBody(r *http.Request) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+		return nil, errStatus(http.StatusUnsupportedMediaType,
+			"send the body as application/json (or application/merge-patch+json)")
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return body, nil
+}
+
+// decodeBody reads a write's body and decodes it strictly into v.
+func decodeBody(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return persons.DecodeJSON(body, v)
+}
+
+// ifVersion reads If-Match: `"<version>"` (as sent in ETag), W/"<version>" or a bare
+// version; absent or "*" means no check (0). Anything else is a 400 naming If-Match,
+// rather than a 412 that a client would retry in vain.
+func ifVersion(r *http.Request) (int64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return 0, nil
+	}
+	v = strings.TrimPrefix(v, "W/")
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, errField("If-Match", `must be one ETag of the item, e.g. "3"`)
+	}
+	return n, nil
+}
+
+// listOptions reads ?limit= and ?cursor=.
+func listOptions(r *http.Request) (persons.ListOptions, error) {
+	q := r.URL.Query()
+	o := persons.ListOptions{Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return o, errField("limit", fmt.Sprintf("must be an integer between 1 and %d", persons.MaxLimit))
+		}
+		if n == 0 {
+			// 0 would mean "the default" to the store; over HTTP it is simply out of range.
+			n = -1
+		}
+		o.Limit = n
+	}
+	return o, nil
+}
+
+// etag is the strong ETag of an item version.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+	return nil
+}
+
+// writeItem sends one item with its ETag; a 201 also gets the item's Location.
+func writeItem(w http.ResponseWriter, status int, version int64, location string, v any) error {
+	w.Header().Set("ETag", etag(version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", location)
+	}
+	return writeJSON(w, status, v)
+}

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/google/uuid"
+
+	"github.com/example/persons/pkg/ddbstats"
+)
+
+// MaxBodyBytes is the largest request body accepted (64 KiB); larger ones get 413.
+const MaxBodyBytes = 64 << 10
+
+// RequestIDHeader carries the request id in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+// reqInfo is what the middleware learns about a request while it is served. The router
+// fills in the route pattern: the middleware's *http.Request is not the one the
+// ServeMux annotates.
+type reqInfo struct {
+	id      string
+	pattern string
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *reqInfo {
+	ri, _ := ctx.Value(infoKey{}).(*reqInfo)
+	return ri
+}
+
+// requestID is the id of the request served with ctx, or "".
+func requestID(ctx context.Context) string {
+	if ri := info(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+// newRequestID takes API Gateway's request id when the request came through the Lambda
+// adapter, else a sane client X-Request-Id, else a fresh UUID.
+func newRequestID(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
+		return gw.RequestID
+	}
+	if id := r.Header.Get(RequestIDHeader); validRequestID(id) {
+		return id
+	}
+	return uuid.NewString()
+}
+
+// validRequestID keeps client-chosen ids short and printable, so they cannot forge log lines.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusRecorder remembers the status a handler sent.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// middleware wraps the router with, outermost first: request id, the access log line with
+// its DynamoDB request count, panic recovery, CORS and the body limit.
+func middleware(next http.Handler, log *slog.Logger, cors corsPolicy) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{id: newRequestID(r)}
+		ctx, calls := ddbstats.WithCounter(context.WithValue(r.Context(), infoKey{}, ri))
+		r = r.WithContext(ctx)
+		w.Header().Set(RequestIDHeader, ri.id)
+		rec := &statusRecorder{ResponseWriter: w}
+
+		serveRecovered(rec, r, log, func(w http.ResponseWriter, r *http.Request) {
+			if cors.apply(w, r) {
+				return // preflight answered
+			}
+			if r.Body != nil {
+				r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			}
+			next.ServeHTTP(w, r)
+		})
+
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("route", ri.pattern),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int64("ddb_requests", calls.Load()),
+			slog.String("request_id", ri.id),
+		)
+	})
+}
+
+// serveRecovered runs h and turns a panic into a logged 500 problem.
+func serveRecovered(w *statusRecorder, r *http.Request, log *slog.Logger, h http.HandlerFunc) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+		if w.status != 0 {
+			// Too late for a problem response: log it, the client sees a cut response.
+			log.LogAttrs(r.Context(), slog.LevelError, "panic after response started",
+				slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+			return
+		}
+		writeError(w, r, log, err)
+	}()
+	h(w, r)
+}
+
+// corsPolicy allows browser front ends on the listed origins to call the API.
+type corsPolicy struct {
+	origins []string // exact origins, or "*"
+}
+
+// apply sets the CORS response headers for an allowed Origin and reports whether it
+// answered a preflight request itself.
+func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(c.origins) == 0 {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	if !slices.Contains(c.origins, origin) && !slices.Contains(c.origins, "*") {
+		return false
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Expose-Headers", "ETag, Location, X-Request-Id")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, If-Match, X-Request-Id")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// ParseOrigins splits a comma-separated CORS_ORIGINS value.
+func ParseOrigins(s string) []string {
+	var out []string
+	for o := range strings.SplitSeq(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimRight(o, "/"))
+		}
+	}
+	return out
+}

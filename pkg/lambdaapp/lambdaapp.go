@@ -1,0 +1,77 @@
+// Package lambdaapp is everything the API's Lambda functions share: each
+// functions/<name>/main.go is one call to Main with the function's name.
+package lambdaapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/example/persons/pkg/api"
+	"github.com/example/persons/pkg/ddbstats"
+	"github.com/example/persons/pkg/persons"
+)
+
+// Environment of the functions.
+const (
+	// TableEnv names the DynamoDB table (required).
+	TableEnv = "TABLE_NAME"
+	// CORSEnv lists allowed browser origins, comma-separated (optional; API Gateway
+	// can also answer CORS itself).
+	CORSEnv = "CORS_ORIGINS"
+)
+
+// Main runs the Lambda function that serves function's routes of the API: at init it
+// builds the DynamoDB client and the store once, then serves API Gateway HTTP API
+// (payload 2.0) events. A configuration error ends the process with status 1 and a
+// clear log line, which Lambda reports as an init failure.
+func Main(function string) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	h, err := Handler(context.Background(), function, log)
+	if err != nil {
+		log.Error("startup failed", "function", function, "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+}
+
+// Handler builds the HTTP handler of one function from the environment.
+func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handler, error) {
+	if !slices.Contains(api.Functions(), function) {
+		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
+	}
+	table := os.Getenv(TableEnv)
+	if table == "" {
+		return nil, errors.New(TableEnv + " is not set: it must name the DynamoDB table")
+	}
+	db, err := NewClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewHandler(api.Options{
+		Store:       persons.New(db, table),
+		Logger:      log,
+		CORSOrigins: api.ParseOrigins(os.Getenv(CORSEnv)),
+		Functions:   []string{function},
+	}), nil
+}
+
+// NewClient builds the DynamoDB client from the default AWS configuration (environment,
+// Lambda role), counting requests for the access log. AWS_ENDPOINT_URL_DYNAMODB points
+// it at DynamoDB Local.
+func NewClient(ctx context.Context) (*dynamodb.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg, ddbstats.Counting), nil
+}
