@@ -45,6 +45,14 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # ---- section: run (HTTP API, issue 3) ----
+PORT ?= 8080
+CORS_ORIGINS ?= http://localhost:5173
+.PHONY: run
+# bin/serve starts and stops DynamoDB Local itself (own process group); `exec` makes it
+# the recipe's process, so Ctrl-C reaches it and make waits until the engine is down.
+run: deps ## serve the whole API on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); DynamoDB Local data in .local/ddb-data
+	@$(GO) build -o bin/serve ./scripts/serve
+	@exec bin/serve -addr 127.0.0.1:$(PORT) -data .local/ddb-data -cors '$(CORS_ORIGINS)'
 
 # ---- section: seed (issue 4) ----
 
