@@ -2,15 +2,306 @@ package persons
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 )
 
-// DecodeJSON is a temporary stub (the validation engineer replaces this file).
+// DecodeJSON decodes data, which must hold exactly one JSON object, into v, a non-nil
+// pointer. It is stricter than encoding/json, and every problem with data becomes a
+// *ValidationError naming the field:
+//
+//   - invalid JSON or trailing data: field "body", "invalid JSON ...";
+//   - an empty body or anything but an object: field "body", "must be a JSON object";
+//   - a field v does not have: "unknown field". Names are matched case-sensitively
+//     (encoding/json would also accept "FIRSTNAME" for firstName);
+//   - a field given twice: "duplicate field" (encoding/json keeps the last one, while
+//     other parsers keep the first one);
+//   - a value of the wrong JSON type: "must be a string", "must be a number", ...;
+//   - null for a field that cannot be absent (not a pointer, slice or map): "must not
+//     be null". In a merge patch null removes a member, which such fields do not allow.
+//
+// Nested fields are named by their dotted path ("addresses.0.city"). Unknown, duplicate
+// and mistyped fields are all reported at once, and v is left untouched when there are
+// any. Otherwise the fields present in data replace those of v, absent fields are left
+// as they are and null sets pointers to nil (and leaves other fields alone): decoding a
+// JSON merge patch onto a copy of a stored value applies it. Like encoding/json, it
+// decodes through pointers that are already set, so that copy must be a deep one.
+//
+// A v that is not a non-nil pointer is a programming error, returned as a plain error.
 func DecodeJSON(data []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return &ValidationError{Fields: []FieldError{{Field: "body", Message: err.Error()}}}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("persons.DecodeJSON: want a non-nil pointer, got %T", v)
+	}
+	if start := bytes.TrimLeft(data, " \t\r\n"); len(start) == 0 || start[0] != '{' {
+		return bodyError("must be a JSON object")
+	}
+
+	// Pass 1: syntax. Reading the value as a RawMessage runs the encoding/json scanner,
+	// with its nesting limit, over the whole object before anything looks inside it.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return syntaxError(err)
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return bodyError(fmt.Sprintf("invalid JSON: unexpected data after the object at offset %d", end))
+	}
+
+	// Pass 2: field names and JSON types, all problems at once.
+	var fe fieldErrors
+	checkValue(raw, rv.Type().Elem(), "", &fe)
+	if err := fe.err(); err != nil {
+		return err
+	}
+
+	// Pass 3: the actual decoding. What is left to fail are numbers out of range (or not
+	// integers) and custom unmarshalers.
+	dec = json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
 	}
 	return nil
+}
+
+func bodyError(msg string) error {
+	return &ValidationError{Fields: []FieldError{{Field: "body", Message: msg}}}
+}
+
+func syntaxError(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return bodyError(fmt.Sprintf("invalid JSON at offset %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: ")))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return bodyError("invalid JSON: unexpected end of input")
+	default:
+		return bodyError("invalid JSON: " + strings.TrimPrefix(err.Error(), "json: "))
+	}
+}
+
+// decodeError turns an error of encoding/json's Decode on syntactically valid JSON into a
+// *ValidationError.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		msg := typeMessage(te.Type)
+		if strings.HasPrefix(te.Value, "number") {
+			// The JSON type was right, so the number does not fit the Go type.
+			msg = "must be a number in range"
+			if k := derefType(te.Type).Kind(); k != reflect.Float32 && k != reflect.Float64 {
+				msg = "must be an integer in range"
+			}
+		}
+		return &ValidationError{Fields: []FieldError{{Field: field, Message: msg}}}
+	}
+	// encoding/json has no type for unknown fields; checkValue should have caught them.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if s, err := strconv.Unquote(name); err == nil {
+			name = s
+		}
+		return &ValidationError{Fields: []FieldError{{Field: name, Message: "unknown field"}}}
+	}
+	return bodyError("invalid value: " + strings.TrimPrefix(err.Error(), "json: "))
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// checkValue reports unknown, duplicate and mistyped fields of raw, a syntactically valid
+// JSON value, to be decoded into a value of type t at path. Values that decode themselves
+// (json.Unmarshaler, encoding.TextUnmarshaler) and interfaces are not looked into.
+func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *fieldErrors) {
+	nullable := t.Kind() == reflect.Pointer
+	t = derefType(t)
+	if t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		return
+	}
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	k := t.Kind()
+	var ok bool
+	switch raw[0] {
+	case 'n':
+		// null clears pointers, slices and maps. encoding/json ignores it for other
+		// types, which would turn {"firstName": null} in a merge patch into a silent no-op
+		// instead of the removal of a required field.
+		if !nullable && k != reflect.Slice && k != reflect.Map {
+			fe.add(pathOrBody(path), "must not be null")
+		}
+		return
+	case '"':
+		ok = k == reflect.String || reflect.PointerTo(t).Implements(textUnmarshaler) ||
+			(k == reflect.Slice && t.Elem().Kind() == reflect.Uint8) // base64
+	case 't', 'f':
+		ok = k == reflect.Bool
+	case '{':
+		switch {
+		case k == reflect.Struct:
+			checkObject(raw, path, fe, func(name string) (reflect.Type, bool) {
+				f, ok := jsonFields(t)[name]
+				return f, ok
+			})
+			return
+		case k == reflect.Map:
+			checkObject(raw, path, fe, func(string) (reflect.Type, bool) { return t.Elem(), true })
+			return
+		}
+	case '[':
+		if k == reflect.Slice || k == reflect.Array {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.Token() // [
+			for i := 0; dec.More(); i++ {
+				var elem json.RawMessage
+				dec.Decode(&elem) // cannot fail: raw is valid JSON
+				checkValue(elem, t.Elem(), join(path, strconv.Itoa(i)), fe)
+			}
+			return
+		}
+	default: // number
+		switch k {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+			reflect.Float32, reflect.Float64:
+			ok = true
+		}
+	}
+	if !ok {
+		fe.add(pathOrBody(path), typeMessage(t))
+	}
+}
+
+// checkObject checks the members of the JSON object raw; field returns the type of a
+// member, or false when there is no such member.
+func checkObject(raw json.RawMessage, path string, fe *fieldErrors, field func(string) (reflect.Type, bool)) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.Token() // {
+	seen := make(map[string]bool)
+	for dec.More() {
+		tok, _ := dec.Token() // a string: raw is valid JSON
+		name := tok.(string)
+		var value json.RawMessage
+		dec.Decode(&value)
+		p := join(path, name)
+		if seen[name] {
+			fe.add(p, "duplicate field")
+			continue
+		}
+		seen[name] = true
+		t, ok := field(name)
+		if !ok {
+			fe.add(p, "unknown field")
+			continue
+		}
+		checkValue(value, t, p, fe)
+	}
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func pathOrBody(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
+// typeMessage says which JSON type a value of type t needs.
+func typeMessage(t reflect.Type) string {
+	t = derefType(t)
+	switch t.Kind() {
+	case reflect.String:
+		return "must be a string"
+	case reflect.Bool:
+		return "must be a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "must be an integer"
+	case reflect.Float32, reflect.Float64:
+		return "must be a number"
+	case reflect.Struct, reflect.Map:
+		return "must be an object"
+	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return "must be a base64 string"
+		}
+		return "must be an array"
+	default:
+		return "has the wrong type"
+	}
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields returns the JSON member names of struct type t and their types, following
+// encoding/json's rules for tags and embedded structs (without its tie-breaking between
+// equally deep duplicate names, which the entity types do not have).
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := make(map[string]reflect.Type)
+	addFields(t, m, make(map[string]int), 0)
+	fieldCache.Store(t, m)
+	return m
+}
+
+func addFields(t reflect.Type, m map[string]reflect.Type, depth map[string]int, d int) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if ft := derefType(f.Type); ft.Kind() == reflect.Struct {
+				addFields(ft, m, depth, d+1) // promoted fields, exported or not
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if prev, ok := depth[name]; ok && prev <= d {
+			continue // the shallower field wins
+		}
+		depth[name] = d
+		if slices.Contains(strings.Split(opts, ","), "string") {
+			// ",string" fields hold their value in a JSON string: leave them to encoding/json.
+			m[name] = reflect.TypeFor[any]()
+		} else {
+			m[name] = f.Type
+		}
+	}
 }
