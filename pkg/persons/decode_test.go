@@ -289,3 +289,28 @@ func TestDecodeJSONBadTarget(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeJSON compares DecodeJSON (syntax pass, name and type check, decode)
+// with plain encoding/json on a typical request body.
+func BenchmarkDecodeJSON(b *testing.B) {
+	body, err := json.Marshal(validEmployment())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("DecodeJSON", func(b *testing.B) {
+		for b.Loop() {
+			var e Employment
+			if err := DecodeJSON(body, &e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json.Unmarshal", func(b *testing.B) {
+		for b.Loop() {
+			var e Employment
+			if err := json.Unmarshal(body, &e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
