@@ -1,0 +1,78 @@
+package lambdaapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/example/persons/pkg/api"
+	"github.com/example/persons/pkg/ddbtest"
+	"github.com/example/persons/pkg/lambdaapp"
+	"github.com/example/persons/pkg/persons"
+	"github.com/example/persons/pkg/rie"
+)
+
+// Each function, built as the real bootstrap binary, serves API Gateway events under
+// the Lambda Runtime Interface Emulator against DynamoDB Local.
+func TestFunctionsUnderEmulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds five Lambda binaries")
+	}
+	db, table := ddbtest.NewTable(t)
+	store := persons.New(db, table)
+	newPerson := func(t *testing.T) string {
+		p, err := store.CreatePerson(context.Background(), persons.Person{FirstName: "Grace", LastName: "Hopper"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	for _, fn := range api.Functions() {
+		t.Run(fn, func(t *testing.T) {
+			fnc := rie.Start(t, rie.Build(t, "./functions/"+fn), localEnv(t, table))
+			invoke := func(t *testing.T, ev []byte) events.APIGatewayV2HTTPResponse {
+				t.Helper()
+				out := fnc.Invoke(t, ev)
+				var res events.APIGatewayV2HTTPResponse
+				if err := json.Unmarshal(out, &res); err != nil || res.StatusCode == 0 {
+					t.Fatalf("not an HTTP response: %s (%v)\nlog:\n%s", out, err, fnc.Log())
+				}
+				return res
+			}
+			scenario(t, fn, invoke, newPerson)
+			d, ok := fnc.InitDuration()
+			if !ok || d <= 0 {
+				t.Fatalf("no init duration reported; log:\n%s", fnc.Log())
+			}
+			t.Logf("%s: init duration %v", fn, d)
+			// The function's access log line reaches the Lambda log (CloudWatch) as JSON.
+			if !strings.Contains(fnc.Log(), `"msg":"request"`) {
+				t.Errorf("no access log line in:\n%s", fnc.Log())
+			}
+		})
+	}
+}
+
+// Without TABLE_NAME a function fails its init with a clear message.
+func TestFunctionWithoutTableFailsInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Lambda binary")
+	}
+	env := localEnv(t, "")
+	delete(env, lambdaapp.TableEnv)
+	fnc := rie.Start(t, rie.Build(t, "./functions/persons"), env)
+	status, out, err := fnc.InvokeContext(context.Background(), event(t, request{route: "GET /persons", path: "/persons"}, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The emulator answers 502 (the Lambda service: Runtime.ExitError); never a response.
+	if status == 200 && !strings.Contains(string(out), "errorType") {
+		t.Errorf("invocation without TABLE_NAME answered %d %s", status, out)
+	}
+	if !strings.Contains(fnc.Log(), "TABLE_NAME is not set") {
+		t.Errorf("log does not explain the missing TABLE_NAME:\n%s", fnc.Log())
+	}
+}
