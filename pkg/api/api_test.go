@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -500,4 +501,30 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("openapi.json documents %s, which is not served", r)
 		}
 	}
+}
+
+// A panicking handler yields a 500 problem and a logged stack, and the server lives on.
+func TestPanicRecovery(t *testing.T) {
+	s := newServer(t)
+	logs := &logBuffer{}
+	h := api.NewHandler(api.Options{
+		Store:  s.store,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Extra: map[string]http.Handler{"GET /boom": http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			panic("kaboom")
+		})},
+	})
+	s2 := &server{t: t, h: h, store: s.store, logs: logs}
+	p := s2.do("GET", "/boom", nil).problem(t, http.StatusInternalServerError)
+	if p.Detail != "internal error" {
+		t.Errorf("detail %q", p.Detail)
+	}
+	errs := logs.lines(t, "internal error")
+	if len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]["error"]), "kaboom") {
+		t.Errorf("panic not logged: %v", errs)
+	}
+	if line := logs.accessLine(t, p.RequestID); line["status"] != 500.0 || line["route"] != "GET /boom" {
+		t.Errorf("access line %v", line)
+	}
+	s2.do("GET", "/persons", nil).want(t, http.StatusOK)
 }
