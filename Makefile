@@ -57,3 +57,28 @@ run: deps ## serve the whole API on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); Dyna
 # ---- section: seed (issue 4) ----
 
 # ---- section: cdk (issue 5) ----
+# The cdk CLI is the version pinned in package.json (installed by `deps`), run offline:
+# cdk.json turns notices and telemetry off, CDK_DISABLE_VERSION_CHECK is exported above.
+CDK        := node_modules/.bin/cdk
+# Extra cdk arguments, e.g. CDK_ARGS="-c stage=dev -c auth=none" (see README, Deploy).
+CDK_ARGS   ?=
+LAMBDA_OUT := bin/lambda
+
+.PHONY: build synth deploy destroy
+
+build: ## cross-compile every functions/<name> for Lambda (linux/arm64) into bin/lambda/<name>/bootstrap
+	@set -e; for dir in functions/*/; do \
+		name=$$(basename $$dir); echo "build $(LAMBDA_OUT)/$$name/bootstrap"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" \
+			-o $(LAMBDA_OUT)/$$name/bootstrap ./functions/$$name; \
+	done
+
+synth: deps build ## build, then synthesize the CloudFormation template into cdk.out (offline; runs cdk-nag)
+	$(CDK) synth --quiet $(CDK_ARGS)
+	@echo "template: cdk.out/*.template.json"
+
+deploy: deps build ## build, then deploy the stack to the current AWS account/region (needs credentials, `cdk bootstrap` once)
+	$(CDK) deploy $(CDK_ARGS)
+
+destroy: deps ## delete the stack (pass the same CDK_ARGS stage as for deploy); prod keeps its table and user pool
+	$(CDK) destroy $(CDK_ARGS)

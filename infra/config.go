@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/example/persons/pkg/stackout"
+)
+
+// Context keys the app reads (`cdk synth -c key=value`, or cdk.json's "context").
+const (
+	ctxStage        = "stage"
+	ctxAuth         = "auth"
+	ctxJWTIssuer    = "jwtIssuer"
+	ctxJWTAudience  = "jwtAudience"
+	ctxCORSOrigins  = "corsOrigins"
+	ctxLambdaAssets = "lambdaAssets"
+)
+
+// defaultLambdaAssets is where `make build` puts bin/lambda/<function>/bootstrap,
+// relative to the repository root (where the cdk CLI runs the app).
+const defaultLambdaAssets = "bin/lambda"
+
+// throwawayStages are the stages whose data may be lost: their table, user pool and log
+// groups are destroyed with the stack and have no deletion protection. Any other stage
+// (the default "prod", or "staging", ...) keeps them, so a typo never costs data.
+var throwawayStages = []string{"dev", "test"}
+
+// Config is everything the stack varies on, parsed from the CDK context.
+type Config struct {
+	Stage string
+	// Auth is false only when the deployer asked for auth=none.
+	Auth bool
+	// JWTIssuer and JWTAudience name an external identity provider; when JWTIssuer is
+	// empty (and Auth is on) the stack creates a Cognito user pool instead.
+	JWTIssuer   string
+	JWTAudience []string
+	// CORSOrigins are the browser origins the API answers CORS preflights for; none
+	// means no CORS configuration, so browsers on other origins are refused.
+	CORSOrigins []string
+	// LambdaAssets holds <function>/bootstrap for every function.
+	LambdaAssets string
+}
+
+// Throwaway reports whether the stage's data may be destroyed with the stack.
+func (c Config) Throwaway() bool { return slices.Contains(throwawayStages, c.Stage) }
+
+// StackName is the CloudFormation stack name of the stage.
+func (c Config) StackName() string { return stackout.StackName(c.Stage) }
+
+var stageRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+
+// parseConfig reads the configuration through lookup, which returns a context value
+// or "" when it is unset, and reports every invalid value at once.
+func parseConfig(lookup func(key string) string) (Config, error) {
+	c := Config{
+		Stage:        strings.TrimSpace(lookup(ctxStage)),
+		Auth:         true,
+		JWTIssuer:    strings.TrimSpace(lookup(ctxJWTIssuer)),
+		JWTAudience:  splitList(lookup(ctxJWTAudience)),
+		CORSOrigins:  splitList(lookup(ctxCORSOrigins)),
+		LambdaAssets: strings.TrimSpace(lookup(ctxLambdaAssets)),
+	}
+	if c.Stage == "" {
+		c.Stage = stackout.DefaultStage
+	}
+	if c.LambdaAssets == "" {
+		c.LambdaAssets = defaultLambdaAssets
+	}
+	var errs []error
+	if !stageRE.MatchString(c.Stage) {
+		errs = append(errs, fmt.Errorf("%s=%q: want a lower-case letter, then up to 19 of a-z 0-9 -", ctxStage, c.Stage))
+	}
+	switch auth := strings.TrimSpace(lookup(ctxAuth)); auth {
+	case "", "jwt":
+	case "none":
+		c.Auth = false
+	default:
+		errs = append(errs, fmt.Errorf("%s=%q: want jwt (the default) or none", ctxAuth, auth))
+	}
+	switch {
+	case !c.Auth && (c.JWTIssuer != "" || len(c.JWTAudience) > 0):
+		errs = append(errs, fmt.Errorf("%s/%s make no sense with %s=none", ctxJWTIssuer, ctxJWTAudience, ctxAuth))
+	case c.JWTIssuer == "" && len(c.JWTAudience) > 0:
+		errs = append(errs, fmt.Errorf("%s is set but %s is not", ctxJWTAudience, ctxJWTIssuer))
+	case c.JWTIssuer != "":
+		if u, err := url.Parse(c.JWTIssuer); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s=%q: want an https URL", ctxJWTIssuer, c.JWTIssuer))
+		}
+		if len(c.JWTAudience) == 0 {
+			// API Gateway's JWT authorizer requires at least one audience.
+			errs = append(errs, fmt.Errorf("%s is set but %s is not: API Gateway needs the audience (client id) to accept", ctxJWTIssuer, ctxJWTAudience))
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ctxCORSOrigins, err))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// checkOrigin accepts "*" or a bare origin: scheme://host[:port], nothing after it.
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q is not an origin (want * or scheme://host[:port])", o)
+	}
+	return nil
+}
+
+// splitList splits a comma-separated context value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

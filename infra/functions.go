@@ -1,0 +1,154 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/persons/pkg/api"
+	"github.com/example/persons/pkg/lambdaapp"
+	"github.com/example/persons/pkg/persons"
+)
+
+// seedFunction is functions/seed: it fills (or clears) the table with fake data and is
+// invoked directly (the seed CLI), never through the HTTP API.
+const seedFunction = "seed"
+
+// functionNames lists every Lambda function of the stack: the API's, then seed.
+func functionNames() []string { return append(api.Functions(), seedFunction) }
+
+// Access is what one function may do with the table: exactly the DynamoDB actions of
+// the store operations it calls. Transactions need no action of their own: each of
+// their parts is authorized as the matching single-item action (Put -> PutItem,
+// ConditionCheck -> ConditionCheckItem, ...).
+type Access struct {
+	TableActions []string
+	// IndexQueries names the indexes the function queries; it gets dynamodb:Query on
+	// those index ARNs only.
+	IndexQueries []string
+}
+
+// functionAccess is the least-privilege map. Keep it in step with pkg/persons: a call
+// to a new DynamoDB operation there needs its action here, or it fails with
+// AccessDeniedException in AWS (DynamoDB Local does not check IAM).
+var functionAccess = func() map[string]Access {
+	m := map[string]Access{
+		// CreatePerson (PutItem), GetPerson (GetItem), GetPersonDetails (Query),
+		// ListPersons (Query on GSI1), PatchPerson (UpdateItem), DeletePerson (Query,
+		// then TransactWriteItems of Deletes).
+		api.FunctionPersons: {
+			TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
+			IndexQueries: []string{persons.GSI1},
+		},
+		// The seed writes and clears with BatchWriteItem, finds what to clear with Scan.
+		seedFunction: {
+			TableActions: []string{"dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable"},
+		},
+	}
+	// Related items: List (Query), Get (GetItem), Create/Replace/Patch/Delete (PutItem,
+	// DeleteItem, or TransactWriteItems with Put/Update/Delete and a ConditionCheck on
+	// the person; Update moves the person's primary pointer).
+	related := Access{
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"},
+	}
+	for _, k := range persons.Kinds {
+		m[api.FunctionFor(k)] = related
+	}
+	return m
+}()
+
+// Memory and timeouts. The API functions answer within API Gateway's 30 s integration
+// limit; a few DynamoDB calls take milliseconds, so 10 s only cuts off a hung call. The
+// seed writes thousands of items in one invocation.
+const (
+	apiMemoryMB    = 256
+	apiTimeoutSec  = 10
+	seedMemoryMB   = 512
+	seedTimeoutMin = 5
+)
+
+// FunctionOptions configure one Lambda function.
+type FunctionOptions struct {
+	AssetDir      string // holds bootstrap
+	Table         awsdynamodb.ITable
+	Access        Access
+	RemovalPolicy awscdk.RemovalPolicy // of the log group
+}
+
+// Function is a Go Lambda function with its own role and log group.
+type Function struct {
+	Function awslambda.Function
+	Role     awsiam.Role
+	LogGroup awslogs.LogGroup
+}
+
+// newFunction builds the Lambda function for functions/<name>: provided.al2023 on
+// arm64, the bootstrap binary `make build` cross-compiled. Its role carries no managed
+// policy: only log writes to its own log group and its table Access.
+func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Function {
+	c := constructs.NewConstruct(scope, jsii.String(constructID(name)))
+	f := &Function{LogGroup: newLogGroup(c, "Logs", o.RemovalPolicy)}
+	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("persons " + name + " function: logs and its DynamoDB actions only"),
+	})
+	// Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup on *): the group
+	// exists, the function only adds streams and events to it. The ARN attribute
+	// already covers the group's streams (it ends in ":*").
+	f.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*f.LogGroup.LogGroupArn()),
+	}))
+	if len(o.Access.TableActions) > 0 {
+		f.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(o.Access.TableActions...),
+			Resources: jsii.Strings(*o.Table.TableArn()),
+		}))
+	}
+	if len(o.Access.IndexQueries) > 0 {
+		var arns []string
+		for _, idx := range o.Access.IndexQueries {
+			arns = append(arns, *o.Table.TableArn()+"/index/"+idx)
+		}
+		f.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:Query"),
+			Resources: jsii.Strings(arns...),
+		}))
+	}
+
+	memory, timeout := float64(apiMemoryMB), awscdk.Duration_Seconds(jsii.Number(apiTimeoutSec))
+	if name == seedFunction {
+		memory, timeout = seedMemoryMB, awscdk.Duration_Minutes(jsii.Number(seedTimeoutMin))
+	}
+	f.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String("persons " + name + " (functions/" + name + ")"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(o.AssetDir), nil),
+		MemorySize:   jsii.Number(memory),
+		Timeout:      timeout,
+		Role:         f.Role,
+		LogGroup:     f.LogGroup,
+		Environment: &map[string]*string{
+			lambdaapp.TableEnv: o.Table.TableName(),
+		},
+	})
+	return f
+}
+
+// constructID turns a function name into a construct id: "bankaccounts" -> "Bankaccounts".
+func constructID(name string) string {
+	if name == "" {
+		return name
+	}
+	b := []byte(name)
+	if b[0] >= 'a' && b[0] <= 'z' {
+		b[0] -= 'a' - 'A'
+	}
+	return string(b) + "Fn"
+}

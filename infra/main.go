@@ -1,0 +1,63 @@
+// Command infra is the AWS CDK app of the persons service. The cdk CLI runs it from the
+// repository root (cdk.json: "go run ./infra"); `make synth` and `make deploy` wrap that.
+//
+// Context values (-c key=value):
+//
+//	stage         deployment name (default prod); dev and test are throwaway: their table,
+//	              user pool and logs are destroyed with the stack, with no deletion protection
+//	auth          jwt (default) or none: no authorizer at all, for demos only (synth warns)
+//	jwtIssuer     https issuer URL of an external IdP, with jwtAudience (comma-separated);
+//	              without them the stack creates a Cognito user pool and app client
+//	corsOrigins   comma-separated browser origins allowed by CORS (default: none)
+//	lambdaAssets  folder holding <function>/bootstrap (default bin/lambda, see `make build`)
+//
+// AwsSolutions checks from cdk-nag run on every synth; an unsuppressed finding of error
+// level fails it.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	s, err := build(app)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", err)
+		jsii.Close()
+		os.Exit(2)
+	}
+	if !s.Config.Auth {
+		fmt.Fprintln(os.Stderr, "WARNING:", authNoneWarning)
+	}
+	app.Synth(nil)
+}
+
+// build adds the stack the app's context describes, and the cdk-nag checks, to app.
+func build(app awscdk.App) (*Stack, error) {
+	cfg, err := parseConfig(func(key string) string {
+		switch v := app.Node().TryGetContext(jsii.String(key)).(type) {
+		case nil:
+			return ""
+		case string:
+			return v
+		default:
+			return fmt.Sprint(v)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("context: %w", err)
+	}
+	s, err := NewStack(app, cfg)
+	if err != nil {
+		return nil, err
+	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return s, nil
+}
