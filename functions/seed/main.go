@@ -1,0 +1,31 @@
+// Command seed is the Lambda function that fills the persons table with generated data:
+// event {"count": 50, "clear": false, "seed": 12345} (all optional), result the statistics.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/example/persons/pkg/lambdaapp"
+	"github.com/example/persons/pkg/seed"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	slog.SetDefault(log)
+	table := os.Getenv(lambdaapp.TableEnv)
+	if table == "" {
+		log.Error("startup failed", "error", lambdaapp.TableEnv+" is not set: it must name the DynamoDB table")
+		os.Exit(1)
+	}
+	// One client per execution environment, reused by every invocation.
+	db, err := lambdaapp.NewClient(context.Background())
+	if err != nil {
+		log.Error("startup failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(seed.Handler(db, table))
+}

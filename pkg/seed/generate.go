@@ -1,0 +1,336 @@
+// Package seed fills the persons table with realistic fake data, fast: a deterministic
+// generator (the same seed gives byte-identical persons, ids included), a batch writer
+// (BatchWriteItem, bounded concurrency, UnprocessedItems retried with backoff) and a
+// clearer (parallel keys-only Scan, batched deletes). The seed Lambda, the persons CLI and
+// `make run` all use Run.
+package seed
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/brianvoe/gofakeit/v7"
+	"github.com/google/uuid"
+
+	"github.com/example/persons/pkg/persons"
+)
+
+// RefTime is the "now" of generated data: ages, employment histories and timestamps are
+// relative to it rather than to the clock, so that a seed gives the same bytes on any day.
+var RefTime = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultSeed is the seed used when none is given.
+const DefaultSeed int64 = 1
+
+// Generate returns count persons with all their related items for seed. Person i depends
+// only on seed and i, so Generate(s, n) is a prefix of Generate(s, m) for n <= m.
+func Generate(seed int64, count int) []persons.PersonDetails {
+	out := make([]persons.PersonDetails, count)
+	for i := range out {
+		out[i] = Person(seed, i)
+	}
+	return out
+}
+
+// Person returns the i-th generated person of seed with its related items. The first
+// address, bank account and contact (an email) are the primary ones; the first
+// employment is the current one.
+func Person(seed int64, i int) persons.PersonDetails {
+	// One PCG stream per person: persons can be generated independently and in parallel.
+	src := rand.NewPCG(uint64(seed), uint64(i))
+	g := &gen{f: gofakeit.NewFaker(src, false), r: rand.New(src)}
+	return g.person()
+}
+
+// gen draws one person from one random source, through gofakeit and directly.
+type gen struct {
+	f *gofakeit.Faker
+	r *rand.Rand
+}
+
+// id returns a version 4 UUID drawn from the faker's random source (uuid.New would read
+// crypto/rand and break determinism).
+func (g *gen) id() string {
+	var u uuid.UUID
+	binary.BigEndian.PutUint64(u[:8], g.r.Uint64())
+	binary.BigEndian.PutUint64(u[8:], g.r.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
+}
+
+// between returns a random instant in [from, to), truncated to whole seconds.
+func (g *gen) between(from, to time.Time) time.Time {
+	secs := int64(to.Sub(from) / time.Second)
+	return from.Add(time.Duration(g.r.Int64N(max(secs, 1))) * time.Second)
+}
+
+// timestamp formats server timestamps the way the store does (milliseconds, UTC).
+func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// day formats a date-time field at midnight UTC.
+func day(t time.Time) string {
+	return t.UTC().Truncate(24 * time.Hour).Format(time.RFC3339)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (g *gen) person() persons.PersonDetails {
+	f := g.f
+	p := persons.Person{ID: g.id(), FirstName: f.FirstName(), LastName: f.LastName(), Version: 1}
+	// Ages 18 to 80 on RefTime.
+	dob := g.between(RefTime.AddDate(-81, 0, 1), RefTime.AddDate(-18, 0, 0))
+	p.DateOfBirth = ptr(day(dob))
+	if f.Float64() < 0.95 { // gender is optional: leave some out
+		p.Gender = ptr(pick(f, persons.Genders, 46, 46, 4, 4))
+	}
+	created := g.between(RefTime.AddDate(-2, 0, 0), RefTime)
+	p.CreatedAt = timestamp(created)
+	p.UpdatedAt = timestamp(g.between(created, RefTime))
+
+	d := persons.PersonDetails{Person: p}
+	for j := range f.IntRange(1, 3) {
+		d.Addresses = append(d.Addresses, g.address(p.ID, j == 0))
+	}
+	for j := range f.IntRange(1, 2) {
+		d.BankAccounts = append(d.BankAccounts, g.bankAccount(p.ID, j == 0))
+	}
+	for j := range f.IntRange(2, 5) {
+		d.Contacts = append(d.Contacts, g.contact(p, j == 0))
+	}
+	for j := range f.IntRange(1, 4) {
+		d.Employments = append(d.Employments, g.employment(p.ID, j == 0))
+	}
+	return d
+}
+
+// pick returns one of options with the given relative weights.
+func pick(f *gofakeit.Faker, options []string, weights ...int) string {
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	n := f.IntN(total)
+	for i, w := range weights {
+		if n < w {
+			return options[i]
+		}
+		n -= w
+	}
+	return options[len(options)-1]
+}
+
+func (g *gen) address(personID string, primary bool) persons.Address {
+	f := g.f
+	a := f.Address()
+	typ := "home"
+	if !primary {
+		typ = f.RandomString(persons.AddressTypes)
+	}
+	return persons.Address{
+		ID: g.id(), PersonID: personID, Type: typ,
+		// gofakeit's streets, cities, states and zip codes are American; a random country
+		// would not match them.
+		Street: a.Street, City: a.City, State: a.State, PostalCode: a.Zip, Country: "United States",
+		IsPrimary: primary, Version: 1,
+	}
+}
+
+// ibanFormat is the BBAN layout of a country: letters (bank code, also used as the BIC's
+// bank code) followed by digits, with the real IBAN length of the country.
+type ibanFormat struct {
+	country string
+	letters int
+	digits  int
+}
+
+var ibanFormats = []ibanFormat{
+	{"DE", 0, 18}, {"GB", 4, 14}, {"NL", 4, 10}, {"FR", 0, 23}, {"ES", 0, 20},
+	{"BE", 0, 12}, {"AT", 0, 16}, {"IE", 4, 14}, {"CH", 0, 17}, {"PL", 0, 24},
+}
+
+// IBANCheckDigits returns the two ISO 7064 mod-97 check digits for the BBAN of country:
+// the remainder of BBAN + country + "00" (letters as 10..35) modulo 97, subtracted from 98.
+func IBANCheckDigits(country, bban string) string {
+	r := 0
+	for _, c := range []byte(bban + country + "00") {
+		switch {
+		case '0' <= c && c <= '9':
+			r = (r*10 + int(c-'0')) % 97
+		case 'A' <= c && c <= 'Z':
+			r = (r*100 + int(c-'A'+10)) % 97
+		}
+	}
+	return fmt.Sprintf("%02d", 98-r)
+}
+
+func (g *gen) bankAccount(personID string, primary bool) persons.BankAccount {
+	f := g.f
+	ff := ibanFormats[f.IntN(len(ibanFormats))]
+	bank := f.LetterN(4)
+	if ff.letters == 0 {
+		bank = strings.ToUpper(bank)
+	} else {
+		bank = strings.ToUpper(bank[:ff.letters])
+	}
+	bban := f.DigitN(uint(ff.digits))
+	if ff.letters > 0 {
+		bban = bank + bban
+	}
+	iban := ff.country + IBANCheckDigits(ff.country, bban) + bban
+	// BIC: bank code, country, location, and for some a branch code.
+	bic := bank + ff.country + strings.ToUpper(f.LetterN(1)) + f.DigitN(1)
+	if f.Bool() {
+		bic += f.DigitN(3)
+	}
+	return persons.BankAccount{
+		ID: g.id(), PersonID: personID,
+		BankName:           f.BankName(),
+		AccountType:        pick(f, persons.AccountTypes, 60, 30, 10),
+		AccountNumberLast4: iban[len(iban)-4:],
+		IBAN:               &iban, BIC: &bic,
+		IsPrimary: primary, Version: 1,
+	}
+}
+
+func (g *gen) contact(p persons.Person, primary bool) persons.ContactInfo {
+	f := g.f
+	typ := "email"
+	if !primary {
+		typ = f.RandomString(persons.ContactTypes)
+	}
+	var value string
+	switch typ {
+	case "email":
+		value = g.email(p, primary)
+	case "phone":
+		value = f.Phone()
+	case "mobile":
+		value = f.PhoneFormatted()
+	case "linkedin":
+		value = "https://www.linkedin.com/in/" + strings.ToLower(f.Username())
+	case "twitter":
+		value = "@" + f.Username()
+	}
+	return persons.ContactInfo{
+		ID: g.id(), PersonID: p.ID, Type: typ, Value: value,
+		IsPrimary: primary, IsVerified: f.Float64() < 0.7, Version: 1,
+	}
+}
+
+// email returns an address made of the person's name (primary) or a random one.
+func (g *gen) email(p persons.Person, primary bool) string {
+	f := g.f
+	local := asciiLower(p.FirstName) + "." + asciiLower(p.LastName)
+	if !primary || len(local) < 3 {
+		return f.Email()
+	}
+	if f.Bool() {
+		local += f.DigitN(2)
+	}
+	return local + "@" + f.DomainName()
+}
+
+// asciiLower keeps the ASCII letters of s, in lower case, for use in an email address.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, s)
+}
+
+var departments = []string{
+	"Engineering", "Sales", "Marketing", "Finance", "Human Resources", "Operations",
+	"Legal", "Customer Support", "Product", "Research",
+}
+
+var currencies = []string{"USD", "EUR", "GBP"}
+
+func (g *gen) employment(personID string, current bool) persons.Employment {
+	f := g.f
+	e := persons.Employment{
+		ID: g.id(), PersonID: personID,
+		CompanyName: f.Company(), Position: f.JobTitle(),
+		IsCurrent: current, Version: 1,
+	}
+	if f.Float64() < 0.8 {
+		e.Department = ptr(f.RandomString(departments))
+	}
+	if current {
+		// The current job started within the last 5 years.
+		e.StartDate = day(g.between(RefTime.AddDate(-5, 0, 0), RefTime))
+	} else {
+		// Past jobs started within the last 15 years and ended after they started.
+		start := g.between(RefTime.AddDate(-15, 0, 0), RefTime.AddDate(0, 0, -60))
+		until := start.AddDate(8, 0, 0)
+		if until.After(RefTime) {
+			until = RefTime
+		}
+		end := g.between(start.AddDate(0, 0, 30), until)
+		e.StartDate, e.EndDate = day(start), ptr(day(end))
+	}
+	// 30,000 to 250,000 in steps of 500.
+	e.Salary = ptr(float64(f.IntRange(60, 500)) * 500)
+	e.Currency = f.RandomString(currencies)
+	return e
+}
+
+// Items returns the DynamoDB items of d: the PROFILE item, with the pointers to the
+// primary address, bank account and contact that the store keeps on it, and one item per
+// related item. All keys come from persons.PersonItem and persons.ChildItem.
+func Items(d persons.PersonDetails) ([]map[string]types.AttributeValue, error) {
+	profile, err := persons.PersonItem(d.Person)
+	if err != nil {
+		return nil, err
+	}
+	pointTo := func(k persons.Kind, id string) {
+		profile[k.PrimaryAttr] = &types.AttributeValueMemberS{Value: id}
+	}
+	for _, a := range d.Addresses {
+		if a.IsPrimary {
+			pointTo(persons.AddressKind, a.ID)
+		}
+	}
+	for _, b := range d.BankAccounts {
+		if b.IsPrimary {
+			pointTo(persons.BankAccountKind, b.ID)
+		}
+	}
+	for _, c := range d.Contacts {
+		if c.IsPrimary {
+			pointTo(persons.ContactKind, c.ID)
+		}
+	}
+	items := make([]map[string]types.AttributeValue, 0, 1+len(d.Addresses)+len(d.BankAccounts)+len(d.Contacts)+len(d.Employments))
+	items = append(items, profile)
+	if items, err = appendItems(items, d.Addresses); err != nil {
+		return nil, err
+	}
+	if items, err = appendItems(items, d.BankAccounts); err != nil {
+		return nil, err
+	}
+	if items, err = appendItems(items, d.Contacts); err != nil {
+		return nil, err
+	}
+	return appendItems(items, d.Employments)
+}
+
+func appendItems[T persons.Child](items []map[string]types.AttributeValue, vs []T) ([]map[string]types.AttributeValue, error) {
+	for _, v := range vs {
+		item, err := persons.ChildItem(v)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+	return items, nil
+}
