@@ -44,9 +44,10 @@ var functionAccess = func() map[string]Access {
 			TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
 			IndexQueries: []string{persons.GSI1},
 		},
-		// The seed writes and clears with BatchWriteItem, finds what to clear with Scan.
+		// pkg/seed writes and clears with BatchWriteItem and finds what to clear with a
+		// parallel Scan of the table.
 		seedFunction: {
-			TableActions: []string{"dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable"},
+			TableActions: []string{"dynamodb:BatchWriteItem", "dynamodb:Scan"},
 		},
 	}
 	// Related items: List (Query), Get (GetItem), Create/Replace/Patch/Delete (PutItem,
