@@ -29,10 +29,13 @@ type Stack struct {
 }
 
 // NewStack builds the stack described by cfg. It fails before creating anything when a
-// function's bootstrap binary is missing (run `make build`).
+// function's bootstrap binary is missing (run `make build`) or its access is undecided.
 func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	names := functionNames()
 	for _, fn := range names {
+		if _, ok := functionAccess[fn]; !ok {
+			return nil, fmt.Errorf("function %s has no entry in functionAccess: decide which DynamoDB actions it needs", fn)
+		}
 		if err := checkBootstrap(cfg.LambdaAssets, fn); err != nil {
 			return nil, err
 		}
