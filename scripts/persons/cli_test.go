@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/example/persons/pkg/ddbtest"
+	"github.com/example/persons/pkg/persons"
+	"github.com/example/persons/pkg/rie"
+	"github.com/example/persons/pkg/seed"
+	"github.com/example/persons/pkg/stackout"
+)
+
+func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
+
+func TestParseSeed(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	def := seedConfig{count: seed.DefaultCount, seed: seed.DefaultSeed}
+	with := func(f func(*seedConfig)) seedConfig { c := def; f(&c); return c }
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want seedConfig
+	}{
+		{nil, nil, with(func(c *seedConfig) { c.stack = stackout.DefaultStackName })},
+		{nil, map[string]string{functionEnv: "fn-from-env"}, with(func(c *seedConfig) { c.function = "fn-from-env" })},
+		{[]string{"--stack", "Persons-dev"}, map[string]string{functionEnv: "ignored"}, with(func(c *seedConfig) { c.stack = "Persons-dev" })},
+		{[]string{"--function", "f", "--count", "7", "--seed", "-3", "--clear", "--region", "eu-west-1"}, nil,
+			with(func(c *seedConfig) { c.function, c.count, c.seed, c.clear, c.region = "f", 7, -3, true, "eu-west-1" })},
+		{[]string{"--endpoint-url", "http://127.0.0.1:9000"}, nil,
+			with(func(c *seedConfig) { c.endpointURL, c.function = "http://127.0.0.1:9000", rieFunctionName })},
+		{[]string{"--local"}, nil, with(func(c *seedConfig) { c.local, c.table = true, "persons" })},
+		{[]string{"--local"}, map[string]string{tableEnv: "t1"}, with(func(c *seedConfig) { c.local, c.table = true, "t1" })},
+		{[]string{"--local", "--table", "t2", "--json"}, nil, with(func(c *seedConfig) { c.local, c.table, c.json = true, "t2", true })},
+	}
+	for _, tt := range tests {
+		env = tt.env
+		got, err := parseSeed(tt.args, getenv)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("parseSeed(%q) with env %v = %+v, %v; want %+v", tt.args, tt.env, got, err, tt.want)
+		}
+	}
+
+	env = nil
+	for _, args := range [][]string{
+		{"--count", "x"},
+		{"--local", "--endpoint-url", "http://x"},
+		{"--local", "--function", "f"},
+		{"--table", "t"},
+		{"--function", "f", "--stack", "s"},
+		{"--endpoint-url", "http://x", "--stack", "s"},
+		{"--nope"},
+		{"extra"},
+	} {
+		if _, err := parseSeed(args, getenv); err == nil {
+			t.Errorf("parseSeed(%q) succeeded, want a usage error", args)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+	}{
+		{nil, 2}, {[]string{"unseed"}, 2}, {[]string{"--help"}, 0}, {[]string{"seed", "-h"}, 0}, {[]string{"seed", "--count"}, 2},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), tt.args, &out, &errOut); code != tt.code || !strings.Contains(out.String()+errOut.String(), "usage: persons seed") {
+			t.Errorf("run(%q) = %d, output %q; want %d and the usage", tt.args, code, out.String()+errOut.String(), tt.code)
+		}
+	}
+}
+
+// cli runs the CLI in-process and returns its exit status and outputs.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code := run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// tableKeys returns the keys of every item of the table.
+func tableKeys(t *testing.T, db *dynamodb.Client, table string) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			keys[key(item)] = true
+		}
+	}
+	return keys
+}
+
+func key(item map[string]types.AttributeValue) string {
+	return item[persons.AttrPK].(*types.AttributeValueMemberS).Value + " " + item[persons.AttrSK].(*types.AttributeValueMemberS).Value
+}
+
+// generatedKeys returns the keys of the items of Generate(s, n).
+func generatedKeys(t *testing.T, s int64, n int) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	for _, d := range seed.Generate(s, n) {
+		items, err := seed.Items(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range items {
+			keys[key(item)] = true
+		}
+	}
+	return keys
+}
+
+// The CLI drives the seed bootstrap under the Lambda Runtime Interface Emulator.
+func TestSeedThroughEmulator(t *testing.T) {
+	db, table := ddbtest.NewTable(t)
+	fn := rie.Start(t, rie.Build(t, "./functions/seed"), map[string]string{
+		"TABLE_NAME":                table,
+		"AWS_ENDPOINT_URL_DYNAMODB": ddbtest.Endpoint(t),
+	})
+	// Whatever AWS configuration the machine has, the emulator target needs none.
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+
+	code, out, errOut := cli(t, "seed", "--endpoint-url", fn.Endpoint, "--count", "40", "--seed", "8", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var st seed.Stats
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("stdout %q: %v", out, err)
+	}
+	want := generatedKeys(t, 8, 40)
+	if got := tableKeys(t, db, table); !reflect.DeepEqual(got, want) {
+		t.Errorf("table holds %d items, want the %d generated ones", len(got), len(want))
+	}
+	if st.Persons != 40 || st.Items != len(want) || st.Requests == 0 {
+		t.Errorf("stats %+v, want 40 persons and %d items", st, len(want))
+	}
+	if !strings.Contains(errOut, "invoking function at "+fn.Endpoint) || strings.Contains(errOut, "\r") {
+		t.Errorf("progress on a pipe should be plain lines naming the target, got %q", errOut)
+	}
+	if d, ok := fn.InitDuration(); !ok {
+		t.Error("no init duration in the emulator log")
+	} else {
+		t.Logf("seed function init duration under the emulator: %s", d)
+	}
+
+	// A bad event is a readable function error, exit status 1, and writes nothing more.
+	code, out, errOut = cli(t, "seed", "--endpoint-url", fn.Endpoint, "--count", "-1")
+	if code != 1 || !strings.Contains(errOut, "the seed function function failed: invalid seed event: invalid input: count: must be between 1 and 10000") {
+		t.Errorf("count -1: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// The emulator serves one function name only.
+	code, _, errOut = cli(t, "seed", "--endpoint-url", fn.Endpoint, "--function", "nope")
+	if code != 1 || !strings.Contains(errOut, "function nope not found at "+fn.Endpoint) {
+		t.Errorf("wrong function name: exit %d, stderr %q", code, errOut)
+	}
+
+	// --clear replaces the data.
+	code, out, errOut = cli(t, "seed", "--endpoint-url", fn.Endpoint, "--count", "5", "--seed", "9", "--clear")
+	if code != 0 || !strings.Contains(out, "cleared ") || !strings.Contains(out, "seeded 5 persons") {
+		t.Fatalf("clear: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if got, want := tableKeys(t, db, table), generatedKeys(t, 9, 5); !reflect.DeepEqual(got, want) {
+		t.Errorf("after --clear the table holds %d items, want the %d of the new seed", len(got), len(want))
+	}
+}
+
+func TestSeedLocal(t *testing.T) {
+	db := ddbtest.Client(t)
+	table := ddbtest.TableName(t) // does not exist yet: --local creates it
+	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Setenv(ddbEndpoint, ddbtest.Endpoint(t))
+
+	code, out, errOut := cli(t, "seed", "--local", "--table", table, "--count", "30", "--seed", "2")
+	if code != 0 || !strings.Contains(out, "seeded 30 persons") || !strings.Contains(errOut, "created table "+table) {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if got, want := tableKeys(t, db, table), generatedKeys(t, 2, 30); !reflect.DeepEqual(got, want) {
+		t.Errorf("table holds %d items, want the %d generated ones", len(got), len(want))
+	}
+	// Validated the Lambda's way.
+	code, _, errOut = cli(t, "seed", "--local", "--table", table, "--count", "20000")
+	if code != 1 || !strings.Contains(errOut, "count: must be between 1 and 10000") {
+		t.Errorf("count 20000: exit %d, stderr %q", code, errOut)
+	}
+
+	t.Setenv(ddbEndpoint, "")
+	code, _, errOut = cli(t, "seed", "--local")
+	if code != 1 || !strings.Contains(errOut, "--local needs "+ddbEndpoint) {
+		t.Errorf("without %s: exit %d, stderr %q", ddbEndpoint, code, errOut)
+	}
+}
+
+// Without credentials the deployed target fails before any request, saying what to do.
+func TestDeployedTargetNeedsCredentials(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	code, _, errOut := cli(t, "seed", "--function", "persons-seed")
+	if code != 1 || !strings.Contains(errOut, "no AWS region: set AWS_REGION or pass --region") {
+		t.Errorf("no region: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = cli(t, "seed", "--function", "persons-seed", "--region", "eu-west-1")
+	if code != 1 || !strings.Contains(errOut, "no AWS credentials (set AWS_PROFILE") {
+		t.Errorf("no credentials: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestProgressInPlaceOnATerminal(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, tty: true}
+	p.update("1 item")
+	p.update("2 items")
+	p.line("note")
+	p.update("3 items")
+	p.done()
+	if want := "\r\x1b[K1 item\r\x1b[K2 items\r\x1b[Knote\n\r\x1b[K3 items\n"; b.String() != want {
+		t.Errorf("terminal output %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	p = &progress{w: &b, every: time.Hour}
+	p.update("1 item")
+	p.update("2 items") // within the interval: not shown on a pipe
+	p.done()
+	if want := "1 item\n"; b.String() != want {
+		t.Errorf("pipe output %q, want %q", b.String(), want)
+	}
+}
