@@ -190,7 +190,9 @@ func TestSeedThroughEmulator(t *testing.T) {
 func TestSeedLocal(t *testing.T) {
 	db := ddbtest.Client(t)
 	table := ddbtest.TableName(t) // does not exist yet: --local creates it
-	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	t.Setenv(ddbEndpoint, ddbtest.Endpoint(t))
 
 	code, out, errOut := cli(t, "seed", "--local", "--table", table, "--count", "30", "--seed", "2")
