@@ -1,0 +1,86 @@
+package seed
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/example/persons/pkg/ddbstats"
+	"github.com/example/persons/pkg/ddbtest"
+)
+
+// putOneByOne is the original design's seeder, reimplemented as the baseline: one
+// PutItem per item, persons in groups of 10, 100 ms of sleep between groups.
+func putOneByOne(ctx context.Context, db *dynamodb.Client, table string, people [][]map[string]types.AttributeValue) error {
+	for i, items := range people {
+		if i > 0 && i%10 == 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+		for _, item := range items {
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// BenchmarkSeed seeds the same 1,000 persons (about 10.5k items) twice against DynamoDB
+// Local, into two empty tables: with the baseline and with the batch writer. It reports
+// the requests and wall time of each and the ratios (baseline / batch). Run it with
+// `make bench-seed`; the baseline alone takes about 15 s.
+func BenchmarkSeed(b *testing.B) {
+	const n = 1000
+	const seed = 2024
+	people := make([][]map[string]types.AttributeValue, n)
+	total := 0
+	for i := range people {
+		items, err := Items(Person(seed, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		people[i] = items
+		total += len(items)
+	}
+
+	var baseReq, batchReq int64
+	var baseTime, batchTime time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db, baseTable := ddbtest.NewTable(b, ddbstats.Counting)
+		_, batchTable := ddbtest.NewTable(b)
+		b.StartTimer()
+
+		ctx, c := ddbstats.WithCounter(context.Background())
+		start := time.Now()
+		if err := putOneByOne(ctx, db, baseTable, people); err != nil {
+			b.Fatal(err)
+		}
+		baseTime += time.Since(start)
+		baseReq += c.Load()
+
+		ctx, c = ddbstats.WithCounter(context.Background())
+		start = time.Now()
+		st, err := Run(ctx, db, batchTable, Options{Count: n, Seed: seed})
+		if err != nil {
+			b.Fatal(err)
+		}
+		batchTime += time.Since(start)
+		batchReq += c.Load()
+		if st.Items != total || int64(st.Requests) != c.Load() {
+			b.Fatalf("batch writer: %+v, want %d items and %d requests", st, total, c.Load())
+		}
+	}
+	per := func(v float64) float64 { return v / float64(b.N) }
+	b.ReportMetric(float64(total), "items")
+	b.ReportMetric(per(float64(baseReq)), "baseline-requests")
+	b.ReportMetric(per(float64(batchReq)), "batch-requests")
+	b.ReportMetric(float64(baseReq)/float64(batchReq), "requests-ratio")
+	b.ReportMetric(per(baseTime.Seconds()), "baseline-s")
+	b.ReportMetric(per(batchTime.Seconds()), "batch-s")
+	b.ReportMetric(baseTime.Seconds()/batchTime.Seconds(), "time-ratio")
+}
