@@ -55,6 +55,23 @@ run: deps ## serve the whole API on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); Dyna
 	@exec bin/serve -addr 127.0.0.1:$(PORT) -data .local/ddb-data -cors '$(CORS_ORIGINS)'
 
 # ---- section: seed (issue 4) ----
+COUNT ?= 50
+SEED ?= 1
+SEED_TABLE ?= persons
+# Extra flags of `persons seed`, e.g. SEED_ARGS="--clear --stack Persons-dev".
+SEED_ARGS ?=
+.PHONY: seed seed-local bench-seed
+
+seed: ## invoke the deployed seed Lambda (COUNT, SEED, SEED_ARGS="--clear --stack NAME ...")
+	$(GO) run ./scripts/persons seed --count $(COUNT) --seed $(SEED) $(SEED_ARGS)
+
+seed-local: ## seed the DynamoDB Local of `make ddb-up` in-process (COUNT, SEED, SEED_TABLE, SEED_ARGS)
+	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$(DDB_PORT) \
+	  $(GO) run ./scripts/persons seed --local --table $(SEED_TABLE) --count $(COUNT) --seed $(SEED) $(SEED_ARGS)
+
+bench-seed: deps ## benchmark on DynamoDB Local: original one-PutItem-per-item seeding vs the batch writer (~25 s)
+	$(GO) test -run '^$$' -bench '^BenchmarkSeed$$' -benchtime 1x ./pkg/seed
+
 
 # ---- section: cdk (issue 5) ----
 # The cdk CLI is the version pinned in package.json (installed by `deps`), run offline:
