@@ -343,6 +343,20 @@ func TestRoutesMapToTheirFunctionWithAuthorizer(t *testing.T) {
 					t.Errorf("%s: authorization %v %v, want JWT %s", key, r.Properties["AuthorizationType"], r.Properties["AuthorizerId"], authID)
 				}
 			}
+			// API Gateway may invoke each function only for its own routes of this API.
+			apiID := only(t, tpl.ofType("AWS::ApiGatewayV2::Api"), "APIs")
+			perms := tpl.ofType("AWS::Lambda::Permission")
+			if len(perms) != len(routes) {
+				t.Errorf("%d invoke permissions, want one per route (%d)", len(perms), len(routes))
+			}
+			for _, id := range perms {
+				p := tpl.Resources[id].Properties
+				src := js(p["SourceArn"])
+				if p["Principal"] != "apigateway.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" ||
+					!strings.Contains(src, js(ref(apiID))) || !strings.Contains(src, `"/*/*/persons`) {
+					t.Errorf("permission %s: %s", id, js(p))
+				}
+			}
 			authz := tpl.Resources[authID].Properties
 			if authz["AuthorizerType"] != "JWT" || authz["IdentitySource"] == nil {
 				t.Errorf("authorizer %s", js(authz))
