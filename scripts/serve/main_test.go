@@ -88,6 +88,16 @@ func (r *running) interrupt(t *testing.T) {
 	}
 }
 
+func countPersons(t *testing.T, url string) int {
+	t.Helper()
+	var page struct{ Items []json.RawMessage }
+	_, body := get(t, url+"/persons?limit=100")
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatalf("list: %s", body)
+	}
+	return len(page.Items)
+}
+
 func get(t *testing.T, url string) (int, []byte) {
 	t.Helper()
 	res, err := http.Get(url)
@@ -115,7 +125,20 @@ func TestServe(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "ddb-data")
 
-	r := start(t, bin, data, "-seed-count", "0")
+	r := start(t, bin, data, "-seed-count", "7")
+	if n := countPersons(t, r.url); n != 7 {
+		t.Fatalf("seeded %d persons, want 7; output:\n%s", n, r.out)
+	}
+	var page struct{ Items []struct{ ID string } }
+	_, body := get(t, r.url+"/persons?limit=1")
+	if err := json.Unmarshal(body, &page); err != nil || len(page.Items) != 1 {
+		t.Fatalf("list: %s", body)
+	}
+	var details persons.PersonDetails
+	if _, body = get(t, r.url+"/persons/"+page.Items[0].ID+"?include=all"); json.Unmarshal(body, &details) != nil ||
+		len(details.Addresses) == 0 || len(details.Contacts) == 0 || len(details.Employments) == 0 || len(details.BankAccounts) == 0 {
+		t.Errorf("seeded person without related items: %s", body)
+	}
 	res, err := http.Post(r.url+"/persons", "application/json",
 		strings.NewReader(`{"firstName":"Ada","lastName":"Lovelace"}`))
 	if err != nil {
@@ -140,8 +163,11 @@ func TestServe(t *testing.T) {
 		t.Fatalf("data folder: %v", err)
 	}
 
-	// The data survives a restart.
-	r = start(t, bin, data, "-seed-count", "0")
+	// The data survives a restart, and a table that is not empty is not seeded again.
+	r = start(t, bin, data, "-seed-count", "7")
+	if n := countPersons(t, r.url); n != 8 {
+		t.Errorf("after restart %d persons, want 7 seeded + 1", n)
+	}
 	if code, body := get(t, r.url+loc); code != http.StatusOK {
 		t.Errorf("after restart GET %s: %d %s", loc, code, body)
 	}
