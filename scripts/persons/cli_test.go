@@ -141,6 +141,8 @@ func TestSeedThroughEmulator(t *testing.T) {
 	// Whatever AWS configuration the machine has, the emulator target needs none.
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
 
 	code, out, errOut := cli(t, "seed", "--endpoint-url", fn.Endpoint, "--count", "40", "--seed", "8", "--json")
 	if code != 0 {
