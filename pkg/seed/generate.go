@@ -140,17 +140,17 @@ func (g *gen) address(personID string, primary bool) persons.Address {
 	}
 }
 
-// ibanFormat is the BBAN layout of a country: letters (bank code, also used as the BIC's
-// bank code) followed by digits, with the real IBAN length of the country.
+// ibanFormat is the BBAN layout of a country with its real length: for some countries
+// the BBAN starts with the 4-letter bank code (also the BIC's bank code), then digits.
 type ibanFormat struct {
-	country string
-	letters int
-	digits  int
+	country  string
+	bankCode bool
+	digits   int
 }
 
 var ibanFormats = []ibanFormat{
-	{"DE", 0, 18}, {"GB", 4, 14}, {"NL", 4, 10}, {"FR", 0, 23}, {"ES", 0, 20},
-	{"BE", 0, 12}, {"AT", 0, 16}, {"IE", 4, 14}, {"CH", 0, 17}, {"PL", 0, 24},
+	{"DE", false, 18}, {"GB", true, 14}, {"NL", true, 10}, {"FR", false, 23}, {"ES", false, 20},
+	{"BE", false, 12}, {"AT", false, 16}, {"IE", true, 14}, {"CH", false, 17}, {"PL", false, 24},
 }
 
 // IBANCheckDigits returns the two ISO 7064 mod-97 check digits for the BBAN of country:
@@ -171,14 +171,9 @@ func IBANCheckDigits(country, bban string) string {
 func (g *gen) bankAccount(personID string, primary bool) persons.BankAccount {
 	f := g.f
 	ff := ibanFormats[f.IntN(len(ibanFormats))]
-	bank := f.LetterN(4)
-	if ff.letters == 0 {
-		bank = strings.ToUpper(bank)
-	} else {
-		bank = strings.ToUpper(bank[:ff.letters])
-	}
+	bank := strings.ToUpper(f.LetterN(4))
 	bban := f.DigitN(uint(ff.digits))
-	if ff.letters > 0 {
+	if ff.bankCode {
 		bban = bank + bban
 	}
 	iban := ff.country + IBANCheckDigits(ff.country, bban) + bban

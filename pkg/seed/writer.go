@@ -66,7 +66,8 @@ func (s *Stats) UnmarshalJSON(b []byte) error {
 type Writer struct {
 	DB    *dynamodb.Client
 	Table string
-	// Concurrency is the number of requests in flight; 0 means DefaultConcurrency.
+	// Concurrency is the number of write requests in flight, and of Scan segments in
+	// Clear; 0 means DefaultConcurrency.
 	Concurrency int
 	// BaseDelay and MaxDelay bound the backoff before re-sending unprocessed items: the
 	// n-th retry of a batch waits a random time up to min(MaxDelay, BaseDelay·2ⁿ).
