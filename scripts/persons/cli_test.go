@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -214,6 +217,85 @@ func TestSeedLocal(t *testing.T) {
 	code, _, errOut = cli(t, "seed", "--local")
 	if code != 1 || !strings.Contains(errOut, "--local needs "+ddbEndpoint) {
 		t.Errorf("without %s: exit %d, stderr %q", ddbEndpoint, code, errOut)
+	}
+}
+
+// cloudFormation answers DescribeStacks like CloudFormation (query protocol) for the
+// stacks given: stack name -> outputs. There is no local CloudFormation, and only this one
+// call matters to the CLI.
+func cloudFormation(t *testing.T, stacks map[string]map[string]string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("Action") != "DescribeStacks" {
+			http.Error(w, "unexpected request", http.StatusBadRequest)
+			return
+		}
+		name := r.Form.Get("StackName")
+		outputs, ok := stacks[name]
+		w.Header().Set("Content-Type", "text/xml")
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>`+
+				`<Message>Stack with id %s does not exist</Message></Error><RequestId>1</RequestId></ErrorResponse>`, name)
+			return
+		}
+		var members strings.Builder
+		for k, v := range outputs {
+			fmt.Fprintf(&members, "<member><OutputKey>%s</OutputKey><OutputValue>%s</OutputValue></member>", k, v)
+		}
+		fmt.Fprintf(w, `<DescribeStacksResponse><DescribeStacksResult><Stacks><member>`+
+			`<StackName>%s</StackName><StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime>`+
+			`<Outputs>%s</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+			name, members.String())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// The deployed target, with the SDK's service endpoints pointed at a stand-in
+// CloudFormation and at the seed function under the emulator: the stack lookup, the
+// credential checks and the invocation are the code paths used against AWS.
+func TestDeployedTarget(t *testing.T) {
+	db, table := ddbtest.NewTable(t)
+	fn := rie.Start(t, rie.Build(t, "./functions/seed"), map[string]string{
+		"TABLE_NAME":                table,
+		"AWS_ENDPOINT_URL_DYNAMODB": ddbtest.Endpoint(t),
+	})
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_PROFILE": "",
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "eu-west-1",
+		"AWS_ENDPOINT_URL_LAMBDA": fn.Endpoint,
+		"AWS_ENDPOINT_URL_CLOUDFORMATION": cloudFormation(t, map[string]map[string]string{
+			"Persons-test": {stackout.SeedFunctionName: rieFunctionName, stackout.TableName: table},
+			"Bare":         {},
+		}),
+		functionEnv: "",
+	} {
+		t.Setenv(k, v)
+	}
+
+	code, out, errOut := cli(t, "seed", "--stack", "Persons-test", "--count", "12", "--seed", "6")
+	if code != 0 || !strings.Contains(out, "seeded 12 persons") {
+		t.Fatalf("--stack: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if got, want := tableKeys(t, db, table), generatedKeys(t, 6, 12); !reflect.DeepEqual(got, want) {
+		t.Errorf("table holds %d items, want the %d generated ones", len(got), len(want))
+	}
+
+	code, _, errOut = cli(t, "seed", "--stack", "Nope")
+	if code != 1 || !strings.Contains(errOut, "stack Nope not found in eu-west-1: deploy it, or name the function with --function or "+functionEnv) {
+		t.Errorf("missing stack: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = cli(t, "seed", "--stack", "Bare")
+	if code != 1 || !strings.Contains(errOut, "stack Bare has no SeedFunctionName output") {
+		t.Errorf("stack without the output: exit %d, stderr %q", code, errOut)
+	}
+
+	// The name from the environment; a function error is reported with its message.
+	t.Setenv(functionEnv, rieFunctionName)
+	code, out, errOut = cli(t, "seed", "--count", "0")
+	if code != 1 || !strings.Contains(errOut, "the seed function function failed: invalid seed event: invalid input: count: must be between 1 and 10000") {
+		t.Errorf("function error: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
