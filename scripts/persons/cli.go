@@ -100,6 +100,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	st, err := runSeed(ctx, c, newProgress(stderr))
+	if err != nil && c.local && ctx.Err() != nil {
+		// Puts overwrite: the same command again finishes what was started.
+		fmt.Fprintf(stderr, "persons seed: interrupted after %d of %d persons; run the same command again to finish\n", st.Persons, c.count)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "persons seed: %v\n", err)
 		return 1

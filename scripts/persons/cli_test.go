@@ -207,6 +207,15 @@ func TestSeedLocal(t *testing.T) {
 	if got, want := tableKeys(t, db, table), generatedKeys(t, 2, 30); !reflect.DeepEqual(got, want) {
 		t.Errorf("table holds %d items, want the %d generated ones", len(got), len(want))
 	}
+	// Interrupted (Ctrl-C cancels the context): says how to finish.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out2, errOut2 bytes.Buffer
+	code = run(ctx, []string{"seed", "--local", "--table", table, "--count", "10000"}, &out2, &errOut2)
+	if code != 1 || !strings.Contains(errOut2.String(), "of 10000 persons; run the same command again to finish") {
+		t.Errorf("interrupted: exit %d, stderr %q", code, errOut2.String())
+	}
+
 	// Validated the Lambda's way.
 	code, _, errOut = cli(t, "seed", "--local", "--table", table, "--count", "20000")
 	if code != 1 || !strings.Contains(errOut, "count: must be between 1 and 10000") {
