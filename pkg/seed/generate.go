@@ -19,9 +19,9 @@ import (
 	"github.com/example/persons/pkg/persons"
 )
 
-// RefTime is the "now" of generated data: ages, employment histories and timestamps are
+// refTime is the "now" of generated data: ages, employment histories and timestamps are
 // relative to it rather than to the clock, so that a seed gives the same bytes on any day.
-var RefTime = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+var refTime = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // DefaultSeed is the seed used when none is given.
 const DefaultSeed int64 = 1
@@ -82,15 +82,15 @@ func ptr[T any](v T) *T { return &v }
 func (g *gen) person() persons.PersonDetails {
 	f := g.f
 	p := persons.Person{ID: g.id(), FirstName: f.FirstName(), LastName: f.LastName(), Version: 1}
-	// Ages 18 to 80 on RefTime.
-	dob := g.between(RefTime.AddDate(-81, 0, 1), RefTime.AddDate(-18, 0, 0))
+	// Ages 18 to 80 on refTime.
+	dob := g.between(refTime.AddDate(-81, 0, 1), refTime.AddDate(-18, 0, 0))
 	p.DateOfBirth = ptr(day(dob))
 	if f.Float64() < 0.95 { // gender is optional: leave some out
 		p.Gender = ptr(pick(f, persons.Genders, 46, 46, 4, 4))
 	}
-	created := g.between(RefTime.AddDate(-2, 0, 0), RefTime)
+	created := g.between(refTime.AddDate(-2, 0, 0), refTime)
 	p.CreatedAt = timestamp(created)
-	p.UpdatedAt = timestamp(g.between(created, RefTime))
+	p.UpdatedAt = timestamp(g.between(created, refTime))
 
 	d := persons.PersonDetails{Person: p}
 	for j := range f.IntRange(1, 3) {
@@ -262,13 +262,13 @@ func (g *gen) employment(personID string, current bool) persons.Employment {
 	}
 	if current {
 		// The current job started within the last 5 years.
-		e.StartDate = day(g.between(RefTime.AddDate(-5, 0, 0), RefTime))
+		e.StartDate = day(g.between(refTime.AddDate(-5, 0, 0), refTime))
 	} else {
 		// Past jobs started within the last 15 years and ended after they started.
-		start := g.between(RefTime.AddDate(-15, 0, 0), RefTime.AddDate(0, 0, -60))
+		start := g.between(refTime.AddDate(-15, 0, 0), refTime.AddDate(0, 0, -60))
 		until := start.AddDate(8, 0, 0)
-		if until.After(RefTime) {
-			until = RefTime
+		if until.After(refTime) {
+			until = refTime
 		}
 		end := g.between(start.AddDate(0, 0, 30), until)
 		e.StartDate, e.EndDate = day(start), ptr(day(end))

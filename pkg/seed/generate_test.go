@@ -65,7 +65,7 @@ func TestGenerateShape(t *testing.T) {
 			t.Fatal(err)
 		}
 		unique(d.ID)
-		age := RefTime.Sub(mustTime(t, *d.DateOfBirth)).Hours() / 24 / 365.25
+		age := refTime.Sub(mustTime(t, *d.DateOfBirth)).Hours() / 24 / 365.25
 		if age < 18 || age >= 81 {
 			t.Errorf("person %s: age %.1f outside 18–80", d.ID, age)
 		}
@@ -102,9 +102,9 @@ func TestGenerateShape(t *testing.T) {
 			unique(e.ID)
 			start := mustTime(t, e.StartDate)
 			switch {
-			case j == 0 && (!e.IsCurrent || e.EndDate != nil || start.Before(RefTime.AddDate(-5, 0, 0))):
+			case j == 0 && (!e.IsCurrent || e.EndDate != nil || start.Before(refTime.AddDate(-5, 0, 0))):
 				t.Errorf("employment 0 of %s is not a current job started within 5 years: %+v", d.ID, e)
-			case j > 0 && (e.IsCurrent || e.EndDate == nil || start.Before(RefTime.AddDate(-15, 0, 0)) ||
+			case j > 0 && (e.IsCurrent || e.EndDate == nil || start.Before(refTime.AddDate(-15, 0, 0)) ||
 				!mustTime(t, *e.EndDate).After(start)):
 				t.Errorf("employment %d of %s is not a past job within 15 years: %+v", j, d.ID, e)
 			}
