@@ -47,6 +47,11 @@ func NewHandler(o Options) http.Handler {
 		log = slog.Default()
 	}
 	impl := handlers(o.Store)
+	for pattern := range impl {
+		if !slices.ContainsFunc(Routes(), func(rt Route) bool { return rt.Method+" "+rt.Path == pattern }) {
+			panic("api: handler for " + pattern + ", which is not in Routes()")
+		}
+	}
 	mux := http.NewServeMux()
 	wrap := func(h handlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
