@@ -95,15 +95,25 @@ func (d TableDef) CreateTableInput(name string) *dynamodb.CreateTableInput {
 // CreateTable creates the table called name if it does not exist yet and waits until it
 // is active. It reports whether it created the table.
 func CreateTable(ctx context.Context, db *dynamodb.Client, name string) (created bool, err error) {
-	_, err = db.CreateTable(ctx, Table.CreateTableInput(name))
-	var inUse *types.ResourceInUseException
+	// Describe first: the common case at start-up is an existing table, and DynamoDB
+	// Local answers a CreateTable of an existing table with an error response that the
+	// SDK logs a checksum warning about.
+	_, err = db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	var notFound *types.ResourceNotFoundException
 	switch {
-	case errors.As(err, &inUse):
-		created = false
-	case err != nil:
-		return false, fmt.Errorf("create table %s: %w", name, err)
+	case err == nil:
+	case errors.As(err, &notFound):
+		_, err = db.CreateTable(ctx, Table.CreateTableInput(name))
+		var inUse *types.ResourceInUseException
+		switch {
+		case errors.As(err, &inUse): // created concurrently
+		case err != nil:
+			return false, fmt.Errorf("create table %s: %w", name, err)
+		default:
+			created = true
+		}
 	default:
-		created = true
+		return false, fmt.Errorf("describe table %s: %w", name, err)
 	}
 	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay = 100 * time.Millisecond
