@@ -308,6 +308,52 @@ func TestDeployedTarget(t *testing.T) {
 	}
 }
 
+// Lambda's own error answers, which the emulator does not give, become readable
+// messages. A stand-in answers as the Lambda service does (restJson1 errors, the
+// X-Amz-Function-Error header).
+func TestLambdaServiceErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/invocations") {
+		case "missing":
+			w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"Type":"User","Message":"Function not found: arn:aws:lambda:eu-west-1:123456789012:function:missing"}`)
+		case "forbidden":
+			w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"Message":"User is not authorized to perform: lambda:InvokeFunction"}`)
+		case "failing":
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			fmt.Fprint(w, `{"errorMessage":"seed: batch write to persons: boom","errorType":"wrapError"}`)
+		case "timeout":
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			fmt.Fprint(w, `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: 1 Error: Task timed out after 300.00 seconds"}`)
+		default:
+			http.Error(w, "unexpected", http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_PROFILE": "",
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "eu-west-1",
+		"AWS_ENDPOINT_URL_LAMBDA": srv.URL, "AWS_MAX_ATTEMPTS": "1",
+	} {
+		t.Setenv(k, v)
+	}
+	for fn, want := range map[string]string{
+		"missing":   "function missing not found in eu-west-1: check --function, " + functionEnv + " or the stack outputs",
+		"forbidden": "not allowed to invoke forbidden (AccessDeniedException): check the AWS credentials and their permissions",
+		"failing":   "the seed function failing failed: seed: batch write to persons: boom",
+		"timeout":   "the seed function timeout failed: RequestId: 1 Error: Task timed out after 300.00 seconds",
+	} {
+		code, out, errOut := cli(t, "seed", "--function", fn)
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", fn, code, out, errOut, want)
+		}
+	}
+}
+
 // Without credentials the deployed target fails before any request, saying what to do.
 func TestDeployedTargetNeedsCredentials(t *testing.T) {
 	none := filepath.Join(t.TempDir(), "none")
