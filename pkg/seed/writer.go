@@ -91,11 +91,14 @@ type entry struct {
 
 // Stats returns the totals so far.
 func (w *Writer) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Persons: int(w.persons.Load()), Items: int(w.items.Load()), Deleted: int(w.deleted.Load()),
 		Requests: int(w.requests.Load()), Retries: int(w.retries.Load()),
-		Duration: time.Since(w.start),
 	}
+	if !w.start.IsZero() {
+		st.Duration = time.Since(w.start)
+	}
+	return st
 }
 
 // run writes everything produce emits. produce may call emit from several goroutines;
