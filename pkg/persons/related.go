@@ -343,13 +343,7 @@ func (r *Related[T]) commitPlain(ctx context.Context, personID, id string, own t
 	if conditionFailed(err) {
 		return zero, errRetry
 	}
-	if err != nil {
-		return zero, fmt.Errorf("write %s %s: %w", r.kind.Entity, id, err)
-	}
-	if next == nil {
-		return zero, nil
-	}
-	return *next, nil
+	return r.written(id, next, err)
 }
 
 // commitPrimary writes an item that is or becomes the kind's primary (or stops being it),
@@ -432,6 +426,12 @@ func (r *Related[T]) commitPrimary(ctx context.Context, personID, id string, own
 			return zero, errRetry
 		}
 	}
+	return r.written(id, next, err)
+}
+
+// written is the result of a committed write: the new item, or the zero value after a delete.
+func (r *Related[T]) written(id string, next *T, err error) (T, error) {
+	var zero T
 	if err != nil {
 		return zero, fmt.Errorf("write %s %s: %w", r.kind.Entity, id, err)
 	}
