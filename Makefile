@@ -44,7 +44,7 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# ---- section: run (HTTP API, issue 3) ----
+# ---- run: the whole API locally ----
 PORT ?= 8080
 CORS_ORIGINS ?= http://localhost:5173
 .PHONY: run
@@ -54,7 +54,7 @@ run: deps ## serve the whole API on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); Dyna
 	@$(GO) build -o bin/serve ./scripts/serve
 	@exec bin/serve -addr 127.0.0.1:$(PORT) -data .local/ddb-data -cors '$(CORS_ORIGINS)'
 
-# ---- section: seed (issue 4) ----
+# ---- seed ----
 COUNT ?= 50
 SEED ?= 1
 SEED_TABLE ?= persons
@@ -73,7 +73,7 @@ bench-seed: deps ## benchmark on DynamoDB Local: original one-PutItem-per-item s
 	$(GO) test -run '^$$' -bench '^BenchmarkSeed$$' -benchtime 1x ./pkg/seed
 
 
-# ---- section: cdk (issue 5) ----
+# ---- CDK: build, synth, deploy ----
 # The cdk CLI is the version pinned in package.json (installed by `deps`), run offline:
 # cdk.json turns notices and telemetry off, CDK_DISABLE_VERSION_CHECK is exported above.
 CDK        := node_modules/.bin/cdk
