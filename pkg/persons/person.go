@@ -45,7 +45,7 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	if p.ID == "" {
 		p.ID = s.newID()
 	}
-	now := timestamp(s.now())
+	now := Timestamp(s.now())
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	if err := p.Validate(); err != nil {
 		return Person{}, err
@@ -223,7 +223,7 @@ func (s *Store) patchPersonOnce(ctx context.Context, id string, patch []byte, if
 	if next.ID != cur.ID {
 		return Person{}, &ValidationError{Fields: []FieldError{{Field: "id", Message: "cannot be changed"}}}
 	}
-	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, timestamp(s.now()), cur.Version+1
+	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, Timestamp(s.now()), cur.Version+1
 	if err := next.Validate(); err != nil {
 		return Person{}, err
 	}

@@ -40,8 +40,9 @@ func New(db *dynamodb.Client, table string) *Store {
 // Table is the name of the table the store uses.
 func (s *Store) Table() string { return s.table }
 
-// timestamp formats t the way every stored date-time is written: RFC 3339, UTC, milliseconds.
-func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+// Timestamp formats t the way the server writes every date-time it sets: RFC 3339, UTC,
+// milliseconds.
+func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrPK: sv(pk), AttrSK: sv(sk)}

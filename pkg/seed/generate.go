@@ -69,9 +69,6 @@ func (g *gen) between(from, to time.Time) time.Time {
 	return from.Add(time.Duration(g.r.Int64N(max(secs, 1))) * time.Second)
 }
 
-// timestamp formats server timestamps the way the store does (milliseconds, UTC).
-func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
-
 // day formats a date-time field at midnight UTC.
 func day(t time.Time) string {
 	return t.UTC().Truncate(24 * time.Hour).Format(time.RFC3339)
@@ -89,8 +86,8 @@ func (g *gen) person() persons.PersonDetails {
 		p.Gender = ptr(pick(f, persons.Genders, 46, 46, 4, 4))
 	}
 	created := g.between(refTime.AddDate(-2, 0, 0), refTime)
-	p.CreatedAt = timestamp(created)
-	p.UpdatedAt = timestamp(g.between(created, refTime))
+	p.CreatedAt = persons.Timestamp(created)
+	p.UpdatedAt = persons.Timestamp(g.between(created, refTime))
 
 	d := persons.PersonDetails{Person: p}
 	for j := range f.IntRange(1, 3) {
