@@ -309,22 +309,23 @@ func (s *Store) DeletePerson(ctx context.Context, id string, ifVersion int64) er
 	if ifVersion != 0 && version != ifVersion {
 		return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
 	}
-	cond, err := expression.NewBuilder().WithCondition(expression.Name(AttrVersion).Equal(expression.Value(version))).Build()
-	if err != nil {
-		return err
+	profileDelete := &types.Delete{TableName: aws.String(s.table), Key: key(PersonPK(id), ProfileSK)}
+	if ifVersion != 0 {
+		// Pinned version: the PROFILE goes only if nobody changed the person meanwhile.
+		cond, err := expression.NewBuilder().WithCondition(expression.Name(AttrVersion).Equal(expression.Value(version))).Build()
+		if err != nil {
+			return err
+		}
+		profileDelete.ConditionExpression = cond.Condition()
+		profileDelete.ExpressionAttributeNames = cond.Names()
+		profileDelete.ExpressionAttributeValues = cond.Values()
 	}
-	deletes = append(deletes, types.TransactWriteItem{Delete: &types.Delete{
-		TableName:                 aws.String(s.table),
-		Key:                       key(PersonPK(id), ProfileSK),
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	}})
+	deletes = append(deletes, types.TransactWriteItem{Delete: profileDelete})
 	for start := 0; start < len(deletes); start += maxTxItems {
 		chunk := deletes[start:min(start+maxTxItems, len(deletes))]
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk})
 		if failed, _, ok := txFailures(err); ok && len(failed) == len(chunk) && failed[len(chunk)-1] {
-			// Only the PROFILE delete has a condition: the person changed (or went) meanwhile.
+			// Only the PROFILE delete has a condition (with ifVersion): the person changed meanwhile.
 			return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
 		}
 		if err != nil {

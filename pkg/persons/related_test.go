@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/uuid"
 
+	"github.com/example/persons/pkg/ddbtest"
 	"github.com/example/persons/pkg/persons"
 )
 
@@ -365,5 +367,58 @@ func TestRequestCounts(t *testing.T) {
 		} else {
 			t.Logf("%-32s %d", tt.name, got)
 		}
+	}
+}
+
+// beforeFirst runs fn once, just before the first call of op.
+func beforeFirst(op string, fn func()) func(*dynamodb.Options) {
+	var once sync.Once
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("beforeFirst",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if middleware.GetOperationName(ctx) == op {
+						once.Do(fn)
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.After)
+		})
+	}
+}
+
+// A person patched while its cascade delete runs: without If-Match the delete still
+// completes; with a pinned version it stops at the PROFILE with a version mismatch.
+func TestCascadeDeleteRacingAPatch(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		ifVersion int64
+		want      error
+	}{{"no version", 0, nil}, {"pinned version", 1, persons.ErrVersionMismatch}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var f *fixture
+			var id string
+			f = newFixture(t, beforeFirst("TransactWriteItems", func() {
+				if _, err := f.store.PatchPerson(context.Background(), id, []byte(`{"firstName":"Changed"}`), 0); err != nil {
+					t.Errorf("concurrent patch: %v", err)
+				}
+			}))
+			// Write through a second store so that setting up does not trigger the hook.
+			plain := persons.New(ddbtest.Client(t), f.table)
+			p, err := plain.CreatePerson(context.Background(), newPerson("Ann", "Smith"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = p.ID
+			err = f.store.DeletePerson(context.Background(), id, tt.ifVersion)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("DeletePerson = %v, want %v", err, tt.want)
+			}
+			_, err = plain.GetPerson(context.Background(), id)
+			if tt.want == nil {
+				wantErr(t, err, persons.ErrNotFound)
+			} else if err != nil {
+				t.Fatalf("person gone after a refused delete: %v", err)
+			}
+		})
 	}
 }
