@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/example/persons/pkg/ddblocal"
 	"github.com/example/persons/pkg/persons"
@@ -84,4 +85,34 @@ func NewTable(t testing.TB, optFns ...func(*dynamodb.Options)) (*dynamodb.Client
 		_, _ = db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
 	return db, name
+}
+
+// Items scans the whole table: every item, keyed by ItemKey. Tests use it to see what is
+// really stored.
+func Items(t testing.TB, db *dynamodb.Client, table string) map[string]map[string]types.AttributeValue {
+	t.Helper()
+	all := map[string]map[string]types.AttributeValue{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("ddbtest: scan %s: %v", table, err)
+		}
+		for _, item := range page.Items {
+			all[ItemKey(item)] = item
+		}
+	}
+	return all
+}
+
+// ItemKey is "<pk> <sk>" of an item.
+func ItemKey(item map[string]types.AttributeValue) string {
+	str := func(name string) string {
+		v, _ := item[name].(*types.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	return str(persons.AttrPK) + " " + str(persons.AttrSK)
 }

@@ -32,27 +32,6 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-// scanAll returns every item of the table by "pk\x00sk".
-func scanAll(t *testing.T, db *dynamodb.Client, table string) map[string]map[string]types.AttributeValue {
-	t.Helper()
-	all := map[string]map[string]types.AttributeValue{}
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range page.Items {
-			all[itemKey(item)] = item
-		}
-	}
-	return all
-}
-
-func itemKey(item map[string]types.AttributeValue) string {
-	return attrS(item[persons.AttrPK]) + "\x00" + attrS(item[persons.AttrSK])
-}
-
 // generatedItems returns the items of Generate(seed, n) by key.
 func generatedItems(t *testing.T, seed int64, n int) map[string]map[string]types.AttributeValue {
 	t.Helper()
@@ -63,7 +42,7 @@ func generatedItems(t *testing.T, seed int64, n int) map[string]map[string]types
 			t.Fatal(err)
 		}
 		for _, item := range items {
-			want[itemKey(item)] = item
+			want[ddbtest.ItemKey(item)] = item
 		}
 	}
 	return want
@@ -113,7 +92,7 @@ func TestRunWritesExactlyTheGeneratedItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := generatedItems(t, 12345, n)
-	sameItems(t, scanAll(t, db, table), want)
+	sameItems(t, ddbtest.Items(t, db, table), want)
 
 	wantRequests := (len(want) + BatchSize - 1) / BatchSize
 	if st.Persons != n || st.Items != len(want) || st.Requests != wantRequests || st.Retries != 0 || st.Duration <= 0 {
@@ -188,7 +167,7 @@ func TestRunTwiceIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sameItems(t, scanAll(t, db, table), generatedItems(t, 9, 100))
+	sameItems(t, ddbtest.Items(t, db, table), generatedItems(t, 9, 100))
 }
 
 // A run cancelled half-way leaves part of the data; running it again completes it.
@@ -204,13 +183,13 @@ func TestInterruptedRunResumes(t *testing.T) {
 		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
 	}
 	want := generatedItems(t, 5, 300)
-	if got := len(scanAll(t, db, table)); got == 0 || got >= len(want) {
+	if got := len(ddbtest.Items(t, db, table)); got == 0 || got >= len(want) {
 		t.Fatalf("after the interruption the table has %d of %d items, want some", got, len(want))
 	}
 	if _, err := Run(ctxFor(t), db, table, Options{Count: 300, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
-	sameItems(t, scanAll(t, db, table), want)
+	sameItems(t, ddbtest.Items(t, db, table), want)
 }
 
 func TestClearRemovesEveryPersonItemOrphansIncluded(t *testing.T) {
@@ -239,15 +218,15 @@ func TestClearRemovesEveryPersonItemOrphansIncluded(t *testing.T) {
 	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: other}); err != nil {
 		t.Fatal(err)
 	}
-	before := len(scanAll(t, db, table))
+	before := len(ddbtest.Items(t, db, table))
 
 	st, err := Run(ctx, db, table, Options{Clear: true, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	left := scanAll(t, db, table)
-	if len(left) != 1 || left[itemKey(other)] == nil {
-		t.Errorf("after clear the table holds %d items (want only %q): %v", len(left), itemKey(other), slices.Collect(maps.Keys(left)))
+	left := ddbtest.Items(t, db, table)
+	if len(left) != 1 || left[ddbtest.ItemKey(other)] == nil {
+		t.Errorf("after clear the table holds %d items (want only %q): %v", len(left), ddbtest.ItemKey(other), slices.Collect(maps.Keys(left)))
 	}
 	if st.Deleted != before-1 || st.Items != 0 || st.Persons != 0 {
 		t.Errorf("clear stats %+v, want %d deleted", st, before-1)
@@ -305,7 +284,7 @@ func TestThrottledItemsAreRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := generatedItems(t, 77, 100)
-	sameItems(t, scanAll(t, db, table), want)
+	sameItems(t, ddbtest.Items(t, db, table), want)
 	if throttled.Load() == 0 || st.Retries == 0 || st.Items != len(want) || st.Persons != 100 {
 		t.Errorf("stats %+v after %d throttled requests, want retries and %d items", st, throttled.Load(), len(want))
 	}
@@ -318,7 +297,7 @@ func TestThrottledItemsAreRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if left := len(scanAll(t, db, table)); left != 0 || st.Deleted != len(want) || st.Retries == 0 {
+	if left := len(ddbtest.Items(t, db, table)); left != 0 || st.Deleted != len(want) || st.Retries == 0 {
 		t.Errorf("clear under throttling: %d items left, stats %+v", left, st)
 	}
 }
@@ -392,7 +371,7 @@ func TestHandlerRejectsBadEvents(t *testing.T) {
 			t.Errorf("event %s: err = %v, want a validation error on %q", tt.event, err, tt.field)
 		}
 	}
-	if n := len(scanAll(t, db, table)); n != 0 {
+	if n := len(ddbtest.Items(t, db, table)); n != 0 {
 		t.Errorf("bad events wrote %d items", n)
 	}
 	st, err := h(ctxFor(t), json.RawMessage(`{"count": 3, "seed": 4}`))

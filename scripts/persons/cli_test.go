@@ -16,10 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/persons"
 	"github.com/example/persons/pkg/rie"
 	"github.com/example/persons/pkg/seed"
 	"github.com/example/persons/pkg/stackout"
@@ -101,21 +99,10 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 func tableKeys(t *testing.T, db *dynamodb.Client, table string) map[string]bool {
 	t.Helper()
 	keys := map[string]bool{}
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range page.Items {
-			keys[key(item)] = true
-		}
+	for k := range ddbtest.Items(t, db, table) {
+		keys[k] = true
 	}
 	return keys
-}
-
-func key(item map[string]types.AttributeValue) string {
-	return item[persons.AttrPK].(*types.AttributeValueMemberS).Value + " " + item[persons.AttrSK].(*types.AttributeValueMemberS).Value
 }
 
 // generatedKeys returns the keys of the items of Generate(s, n).
@@ -128,7 +115,7 @@ func generatedKeys(t *testing.T, s int64, n int) map[string]bool {
 			t.Fatal(err)
 		}
 		for _, item := range items {
-			keys[key(item)] = true
+			keys[ddbtest.ItemKey(item)] = true
 		}
 	}
 	return keys
