@@ -22,15 +22,12 @@ func failingFields(t *testing.T, err error) []string {
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %T %q is not a *ValidationError", err, err)
-	}
-	if len(ve.Fields) == 0 {
+	fields := decodeErrFields(t, err)
+	if len(fields) == 0 {
 		t.Fatalf("ValidationError without fields")
 	}
 	var names []string
-	for _, f := range ve.Fields {
+	for _, f := range fields {
 		if f.Message == "" {
 			t.Errorf("field %q has no message", f.Field)
 		}
