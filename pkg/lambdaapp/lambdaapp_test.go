@@ -268,6 +268,17 @@ func scenario(t *testing.T, fn string, invoke invoker, newPerson func(t *testing
 
 // localEnv points the AWS SDK at the test engine through the environment, as a Lambda
 // process under the emulator would be configured.
+// personMaker returns a helper that stores a person and returns its id.
+func personMaker(store *persons.Store) func(t *testing.T) string {
+	return func(t *testing.T) string {
+		p, err := store.CreatePerson(context.Background(), persons.Person{FirstName: "Grace", LastName: "Hopper"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+}
+
 func localEnv(t *testing.T, table string) map[string]string {
 	return map[string]string{
 		lambdaapp.TableEnv:          table,
@@ -286,13 +297,7 @@ func TestFunctionsThroughAdapter(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	store := persons.New(db, table)
-	newPerson := func(t *testing.T) string {
-		p, err := store.CreatePerson(context.Background(), persons.Person{FirstName: "Grace", LastName: "Hopper"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.ID
-	}
+	newPerson := personMaker(store)
 	for _, fn := range api.Functions() {
 		t.Run(fn, func(t *testing.T) {
 			h, err := lambdaapp.Handler(context.Background(), fn, slog.New(slog.NewJSONHandler(io.Discard, nil)))

@@ -23,13 +23,7 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 	}
 	db, table := ddbtest.NewTable(t)
 	store := persons.New(db, table)
-	newPerson := func(t *testing.T) string {
-		p, err := store.CreatePerson(context.Background(), persons.Person{FirstName: "Grace", LastName: "Hopper"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.ID
-	}
+	newPerson := personMaker(store)
 	for _, fn := range api.Functions() {
 		t.Run(fn, func(t *testing.T) {
 			fnc := rie.Start(t, rie.Build(t, "./functions/"+fn), localEnv(t, table))
