@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -65,6 +66,11 @@ func TestFunctionWithoutTableFailsInit(t *testing.T) {
 	// The emulator answers 502 (the Lambda service: Runtime.ExitError); never a response.
 	if status == 200 && !strings.Contains(string(out), "errorType") {
 		t.Errorf("invocation without TABLE_NAME answered %d %s", status, out)
+	}
+	// The emulator may answer before the function's last log line has been copied into
+	// the captured log: wait for it a little.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(fnc.Log(), "TABLE_NAME is not set") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
 	}
 	if !strings.Contains(fnc.Log(), "TABLE_NAME is not set") {
 		t.Errorf("log does not explain the missing TABLE_NAME:\n%s", fnc.Log())
