@@ -44,7 +44,7 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 			}
 			t.Logf("%s: init duration %v", fn, d)
 			// The function's access log line reaches the Lambda log (CloudWatch) as JSON.
-			if !strings.Contains(fnc.Log(), `"msg":"request"`) {
+			if !fnc.LogContains(`"msg":"request"`, 5*time.Second) {
 				t.Errorf("no access log line in:\n%s", fnc.Log())
 			}
 		})
@@ -67,12 +67,7 @@ func TestFunctionWithoutTableFailsInit(t *testing.T) {
 	if status == 200 && !strings.Contains(string(out), "errorType") {
 		t.Errorf("invocation without TABLE_NAME answered %d %s", status, out)
 	}
-	// The emulator may answer before the function's last log line has been copied into
-	// the captured log: wait for it a little.
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(fnc.Log(), "TABLE_NAME is not set") && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(fnc.Log(), "TABLE_NAME is not set") {
+	if !fnc.LogContains("TABLE_NAME is not set", 5*time.Second) {
 		t.Errorf("log does not explain the missing TABLE_NAME:\n%s", fnc.Log())
 	}
 }

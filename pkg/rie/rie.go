@@ -301,6 +301,20 @@ func (e *Emulator) InvokeContext(ctx context.Context, payload []byte) (status in
 // "(rapid) INIT REPORT(durationMs: 2.317000)".
 var initReportRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
+// LogContains reports whether the log contains substr, waiting up to timeout for it:
+// the log arrives through a pipe, so after an invocation its last lines may lag a little.
+func (e *Emulator) LogContains(substr string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); ; {
+		if strings.Contains(e.Log(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // InitDuration returns the init (cold start) duration the emulator logged for the first
 // invocation, and false if there is none (no invocation yet, or the init failed).
 func (e *Emulator) InitDuration() (time.Duration, bool) {
