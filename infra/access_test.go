@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/tools/go/packages"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/example/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/stackout"
 )
 
 // Context keys the app reads (`cdk synth -c key=value`, or cdk.json's "context").

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/lambdaapp"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // seedFunction is functions/seed: it fills (or clears) the table with fake data and is

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/example/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/api"
 )
 
 // Throttling of the $default stage, for all routes together: steady requests per

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/persons/pkg/persons"
-	"github.com/example/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/stackout"
 )
 
 // Stack is the persons service: the table, one Lambda function per API entity plus the

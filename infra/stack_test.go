@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/lambdaapp"
-	"github.com/example/persons/pkg/persons"
-	"github.com/example/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/stackout"
 )
 
 // assetDir holds a placeholder bootstrap per function, so the tests never cross-compile.

@@ -1,6 +1,6 @@
 // Command bankaccounts is the Lambda function serving the bankaccounts routes of the HTTP API.
 package main
 
-import "github.com/example/persons/pkg/lambdaapp"
+import "github.com/personsapi/persons/pkg/lambdaapp"
 
 func main() { lambdaapp.Main("bankaccounts") }

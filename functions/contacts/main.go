@@ -1,6 +1,6 @@
 // Command contacts is the Lambda function serving the contacts routes of the HTTP API.
 package main
 
-import "github.com/example/persons/pkg/lambdaapp"
+import "github.com/personsapi/persons/pkg/lambdaapp"
 
 func main() { lambdaapp.Main("contacts") }

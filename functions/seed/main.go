@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/example/persons/pkg/lambdaapp"
-	"github.com/example/persons/pkg/seed"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/seed"
 )
 
 func main() {

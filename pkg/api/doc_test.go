@@ -12,7 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
-	"github.com/example/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/api"
 )
 
 // The OpenAPI document is checked against what the server does: every response the

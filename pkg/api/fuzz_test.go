@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/ddbstats"
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 var fuzzMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"}

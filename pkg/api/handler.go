@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // Options configure NewHandler. Store is required.

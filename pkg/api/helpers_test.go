@@ -13,10 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/ddbstats"
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

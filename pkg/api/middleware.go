@@ -13,7 +13,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/google/uuid"
 
-	"github.com/example/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/ddbstats"
 )
 
 // MaxBodyBytes is the largest request body accepted (64 KiB); larger ones get 413.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // maxPrefixRunes bounds ?q=: no last name is longer, and DynamoDB rejects key conditions

@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // relatedHandlers serves one related kind under /persons/{personId}/<kind.Route>. One

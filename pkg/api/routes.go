@@ -1,7 +1,7 @@
 // Package api serves the persons HTTP API with net/http.
 package api
 
-import "github.com/example/persons/pkg/persons"
+import "github.com/personsapi/persons/pkg/persons"
 
 // Route is one method + path of the HTTP API and the Lambda function that serves it.
 // Paths use the {param} syntax that both http.ServeMux and API Gateway understand.

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/example/persons/pkg/ddblocal"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/ddblocal"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 var endpoint string

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/ddbstats"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // Environment of the functions.

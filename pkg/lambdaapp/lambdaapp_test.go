@@ -17,10 +17,10 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/google/uuid"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/lambdaapp"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

@@ -9,11 +9,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/lambdaapp"
-	"github.com/example/persons/pkg/persons"
-	"github.com/example/persons/pkg/rie"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/rie"
 )
 
 // Each function, built as the real bootstrap binary, serves API Gateway events under

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/uuid"
 
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // kindCase is the per-kind input of the generic related-item tests: a valid item, a

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/example/persons/pkg/ddbstats"
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

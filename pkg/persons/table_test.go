@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 func TestCreateTableMatchesDefinitionAndIsIdempotent(t *testing.T) {

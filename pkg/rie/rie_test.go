@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/example/persons/pkg/rie"
+	"github.com/personsapi/persons/pkg/rie"
 )
 
 func TestInvokeEcho(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/example/persons/pkg/ddbstats"
-	"github.com/example/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/ddbtest"
 )
 
 // putOneByOne is the original design's seeder, reimplemented as the baseline: one

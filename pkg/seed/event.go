@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // Limits and defaults of the seed Lambda's event.

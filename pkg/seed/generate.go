@@ -16,7 +16,7 @@ import (
 	"github.com/brianvoe/gofakeit/v7"
 	"github.com/google/uuid"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // refTime is the "now" of generated data: ages, employment histories and timestamps are

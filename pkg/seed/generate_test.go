@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 func TestIBANCheckDigits(t *testing.T) {

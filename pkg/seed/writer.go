@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // BatchSize is the most write requests one BatchWriteItem accepts.

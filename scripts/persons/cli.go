@@ -21,11 +21,11 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/term"
 
-	"github.com/example/persons/pkg/ddblocal"
-	"github.com/example/persons/pkg/ddbstats"
-	"github.com/example/persons/pkg/persons"
-	"github.com/example/persons/pkg/seed"
-	"github.com/example/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/ddblocal"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/seed"
+	"github.com/personsapi/persons/pkg/stackout"
 )
 
 // Environment the CLI reads.

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/persons/pkg/ddbtest"
-	"github.com/example/persons/pkg/rie"
-	"github.com/example/persons/pkg/seed"
-	"github.com/example/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/rie"
+	"github.com/personsapi/persons/pkg/seed"
+	"github.com/personsapi/persons/pkg/stackout"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }

@@ -22,11 +22,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/persons/pkg/api"
-	"github.com/example/persons/pkg/ddblocal"
-	"github.com/example/persons/pkg/lambdaapp"
-	"github.com/example/persons/pkg/persons"
-	"github.com/example/persons/pkg/seed"
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddblocal"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/seed"
 )
 
 func main() {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/example/persons/pkg/ddblocal"
-	"github.com/example/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/ddblocal"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // running is one started serve process.
