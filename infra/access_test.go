@@ -68,13 +68,16 @@ func TestAccessMatchesCode(t *testing.T) {
 	// table.go creates tables for tests and `make run`; the stack creates the real one.
 	inPersons := func(f string) bool { return strings.HasPrefix(f, "persons/") && f != "persons/table.go" }
 	want := map[string]usage{
-		api.FunctionPersons: needed(func(f string) bool { return inPersons(f) && f != "persons/related.go" }),
-		seedFunction:        needed(func(f string) bool { return strings.HasPrefix(f, "seed/") }),
+		string(api.FunctionPersons): needed(func(f string) bool { return inPersons(f) && f != "persons/related.go" }),
+		seedFunction:                needed(func(f string) bool { return strings.HasPrefix(f, "seed/") }),
 	}
 	for _, k := range persons.Kinds {
-		want[api.FunctionFor(k)] = needed(func(f string) bool { return inPersons(f) && f != "persons/person.go" })
+		want[string(api.FunctionFor(k))] = needed(func(f string) bool { return inPersons(f) && f != "persons/person.go" })
 	}
-	if len(want[api.FunctionPersons].actions) == 0 || len(want[seedFunction].actions) == 0 {
+	// tx.go renders every kind of transaction part, but only related writes send a
+	// ConditionCheck. (Interim: keyed on files, the analysis cannot see that.)
+	delete(want[string(api.FunctionPersons)].actions, "dynamodb:ConditionCheckItem")
+	if len(want[string(api.FunctionPersons)].actions) == 0 || len(want[seedFunction].actions) == 0 {
 		t.Fatalf("found no DynamoDB calls (%v): the analysis is broken", byFile)
 	}
 	for fn, u := range want {

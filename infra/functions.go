@@ -19,7 +19,13 @@ import (
 const seedFunction = "seed"
 
 // functionNames lists every Lambda function of the stack: the API's, then seed.
-func functionNames() []string { return append(api.Functions(), seedFunction) }
+func functionNames() []string {
+	var names []string
+	for _, fn := range api.Functions() {
+		names = append(names, string(fn))
+	}
+	return append(names, seedFunction)
+}
 
 // Access is what one function may do with the table: exactly the DynamoDB actions of
 // the store operations it calls. Transactions need no action of their own: each of
@@ -40,7 +46,7 @@ var functionAccess = func() map[string]Access {
 		// CreatePerson (PutItem), GetPerson (GetItem), GetPersonDetails (Query),
 		// ListPersons (Query on GSI1), PatchPerson (UpdateItem), DeletePerson (Query,
 		// then TransactWriteItems of Deletes).
-		api.FunctionPersons: {
+		string(api.FunctionPersons): {
 			TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
 			IndexQueries: []string{persons.GSI1},
 		},
@@ -57,7 +63,7 @@ var functionAccess = func() map[string]Access {
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"},
 	}
 	for _, k := range persons.Kinds {
-		m[api.FunctionFor(k)] = related
+		m[string(api.FunctionFor(k))] = related
 	}
 	return m
 }()

@@ -113,15 +113,16 @@ func newHTTPAPI(scope constructs.Construct, id string, o HTTPAPIOptions) *HTTPAP
 
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	for _, r := range api.Routes() {
-		in, ok := integrations[r.Function]
+		fn := string(r.Function)
+		in, ok := integrations[fn]
 		if !ok {
 			// One integration per function, shared by its routes; each route still gets
 			// its own invoke permission scoped to that route.
-			in = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(constructID(r.Function)+"Integration"),
-				o.Functions[r.Function].Function, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+			in = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(constructID(fn)+"Integration"),
+				o.Functions[fn].Function, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 				})
-			integrations[r.Function] = in
+			integrations[fn] = in
 		}
 		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),

@@ -285,7 +285,8 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("%s: memory %v", name, p["MemorySize"])
 		}
 	}
-	for _, name := range api.Functions() {
+	for _, fn := range api.Functions() {
+		name := string(fn)
 		if timeouts[name] <= 0 || timeouts[name] > 29 || timeouts[seedFunction] < 10*timeouts[name] {
 			t.Errorf("timeouts: %s %vs, seed %vs; want API functions within API Gateway's 29 s and seed far longer",
 				name, timeouts[name], timeouts[seedFunction])
@@ -324,7 +325,7 @@ func TestRoutesMapToTheirFunctionWithAuthorizer(t *testing.T) {
 					t.Errorf("route %s missing", key)
 					continue
 				}
-				fnID := v.stack.logicalID(v.stack.Functions[want.Function].Function.Node().DefaultChild())
+				fnID := v.stack.logicalID(v.stack.Functions[string(want.Function)].Function.Node().DefaultChild())
 				target, _ := r.Properties["Target"].(map[string]any)
 				parts, _ := target["Fn::Join"].([]any)
 				var integ resource
@@ -514,7 +515,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: table actions %v, want %v", fn, g["table"], want)
 				}
 				wantIndex := []string(nil)
-				if fn == api.FunctionPersons {
+				if fn == string(api.FunctionPersons) {
 					wantIndex = []string{"dynamodb:Query"} // ListPersons reads GSI1
 				}
 				if !slices.Equal(g["index"], wantIndex) {

@@ -1,6 +1,9 @@
 // Command addresses is the Lambda function serving the addresses routes of the HTTP API.
 package main
 
-import "github.com/personsapi/persons/pkg/lambdaapp"
+import (
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+)
 
-func main() { lambdaapp.Main("addresses") }
+func main() { lambdaapp.Main(api.FunctionAddresses) }

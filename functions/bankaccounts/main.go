@@ -1,6 +1,9 @@
 // Command bankaccounts is the Lambda function serving the bankaccounts routes of the HTTP API.
 package main
 
-import "github.com/personsapi/persons/pkg/lambdaapp"
+import (
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+)
 
-func main() { lambdaapp.Main("bankaccounts") }
+func main() { lambdaapp.Main(api.FunctionBankAccounts) }

@@ -1,6 +1,9 @@
 // Command persons is the Lambda function serving the persons routes of the HTTP API.
 package main
 
-import "github.com/personsapi/persons/pkg/lambdaapp"
+import (
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+)
 
-func main() { lambdaapp.Main("persons") }
+func main() { lambdaapp.Main(api.FunctionPersons) }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -25,7 +26,7 @@ type Options struct {
 	CORSOrigins []string
 	// Functions selects whose routes to serve (a Lambda serves its own only);
 	// nil serves every route.
-	Functions []string
+	Functions []Function
 	// Extra routes to serve besides the API's, keyed by ServeMux pattern (the local
 	// server adds GET /openapi.json). They see the same middleware.
 	Extra map[string]http.Handler
@@ -46,12 +47,6 @@ func NewHandler(o Options) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	impl := handlers(o.Store)
-	for pattern := range impl {
-		if !slices.ContainsFunc(Routes(), func(rt Route) bool { return rt.Method+" "+rt.Path == pattern }) {
-			panic("api: handler for " + pattern + ", which is not in Routes()")
-		}
-	}
 	mux := http.NewServeMux()
 	wrap := func(h handlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,16 +60,11 @@ func NewHandler(o Options) http.Handler {
 	}
 	allow := map[string][]string{} // path -> methods, in route order
 	var paths []string
-	for _, rt := range Routes() {
+	for _, rt := range routes() {
 		if o.Functions != nil && !slices.Contains(o.Functions, rt.Function) {
 			continue
 		}
-		pattern := rt.Method + " " + rt.Path
-		h, ok := impl[pattern]
-		if !ok {
-			panic("api: no handler for route " + pattern)
-		}
-		mux.Handle(pattern, wrap(h))
+		mux.Handle(rt.Pattern(), wrap(rt.handler(o.Store)))
 		if _, seen := allow[rt.Path]; !seen {
 			paths = append(paths, rt.Path)
 		}
@@ -101,25 +91,6 @@ func NewHandler(o Options) http.Handler {
 	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins})
 }
 
-// handlers maps every route pattern of the API to its implementation: the persons
-// handlers and one generic handler set per related kind.
-func handlers(s *persons.Store) map[string]handlerFunc {
-	m := personHandlers{s}.routes()
-	add := func(rs map[string]handlerFunc) {
-		for p, h := range rs {
-			if _, dup := m[p]; dup {
-				panic("api: duplicate handler for " + p)
-			}
-			m[p] = h
-		}
-	}
-	add(relatedRoutes(persons.RelatedOf[persons.Address](s)))
-	add(relatedRoutes(persons.RelatedOf[persons.BankAccount](s)))
-	add(relatedRoutes(persons.RelatedOf[persons.ContactInfo](s)))
-	add(relatedRoutes(persons.RelatedOf[persons.Employment](s)))
-	return m
-}
-
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes
 // (the middleware's MaxBytesReader turns more into a 413).
 func readBody(r *http.Request) ([]byte, error) {
@@ -144,7 +115,7 @@ func decodeBody(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	return persons.DecodeJSON(body, v)
+	return input.Decode(body, v)
 }
 
 // ifVersion reads If-Match: `"<version>"` (as sent in ETag), W/"<version>" or a bare

@@ -75,14 +75,14 @@ type server struct {
 	partial bool
 }
 
-func newServer(t *testing.T, functions ...string) *server {
+func newServer(t *testing.T, functions ...api.Function) *server {
 	t.Helper()
 	db, table := ddbtest.NewTable(t, ddbstats.Counting)
 	store := persons.New(db, table)
 	return newServerFor(t, store, functions...)
 }
 
-func newServerFor(t *testing.T, store *persons.Store, functions ...string) *server {
+func newServerFor(t *testing.T, store *persons.Store, functions ...api.Function) *server {
 	logs := &logBuffer{}
 	o := api.Options{
 		Store:       store,

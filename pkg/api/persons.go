@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -13,16 +14,6 @@ const maxPrefixRunes = 100
 
 // personHandlers serves /persons and /persons/{personId}.
 type personHandlers struct{ s *persons.Store }
-
-func (h personHandlers) routes() map[string]handlerFunc {
-	return map[string]handlerFunc{
-		"GET /persons":               h.list,
-		"POST /persons":              h.create,
-		"GET /persons/{personId}":    h.get,
-		"PATCH /persons/{personId}":  h.patch,
-		"DELETE /persons/{personId}": h.delete,
-	}
-}
 
 func personLocation(id string) string { return "/persons/" + id }
 
@@ -86,7 +77,9 @@ func (h personHandlers) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.s.PatchPerson(r.Context(), r.PathValue("personId"), patch, v)
+	p, err := h.s.UpdatePerson(r.Context(), r.PathValue("personId"), func(p *persons.Person) error {
+		return input.MergePatch(patch, p)
+	}, v)
 	if err != nil {
 		return err
 	}

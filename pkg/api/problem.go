@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -22,7 +23,7 @@ type Problem struct {
 	Instance string `json:"instance,omitempty"`
 	// Errors lists the invalid fields of a 400 (body fields, or the query parameters
 	// "limit", "cursor", "q", "include", or the header "If-Match").
-	Errors []persons.FieldError `json:"errors,omitempty"`
+	Errors []input.FieldError `json:"errors,omitempty"`
 	// RequestID is also in the X-Request-Id header; quote it when reporting a 500.
 	RequestID string `json:"requestId,omitempty"`
 }
@@ -35,7 +36,7 @@ const ProblemContentType = "application/problem+json"
 type statusError struct {
 	status int
 	detail string
-	fields []persons.FieldError
+	fields []input.FieldError
 }
 
 func (e *statusError) Error() string { return e.detail }
@@ -45,7 +46,7 @@ func errStatus(status int, detail string) error { return &statusError{status: st
 // errField is a 400 naming one invalid input field.
 func errField(field, msg string) error {
 	return &statusError{status: http.StatusBadRequest, detail: "invalid input",
-		fields: []persons.FieldError{{Field: field, Message: msg}}}
+		fields: []input.FieldError{{Field: field, Message: msg}}}
 }
 
 // problemFor maps an error to the problem to send. It reports internal errors (500),
@@ -53,7 +54,7 @@ func errField(field, msg string) error {
 func problemFor(err error) (p Problem, internal bool) {
 	var (
 		se *statusError
-		ve *persons.ValidationError
+		ve *input.ValidationError
 		mb *http.MaxBytesError
 	)
 	switch {
@@ -63,7 +64,7 @@ func problemFor(err error) (p Problem, internal bool) {
 		p = Problem{Status: http.StatusBadRequest, Detail: "invalid input", Errors: ve.Fields}
 	case errors.Is(err, persons.ErrInvalidCursor):
 		p = Problem{Status: http.StatusBadRequest, Detail: "invalid input",
-			Errors: []persons.FieldError{{Field: "cursor", Message: "is not a cursor of this list"}}}
+			Errors: []input.FieldError{{Field: "cursor", Message: "is not a cursor of this list"}}}
 	case errors.As(err, &mb):
 		p = Problem{Status: http.StatusRequestEntityTooLarge,
 			Detail: "the body exceeds " + strconv.FormatInt(mb.Limit, 10) + " bytes"}
@@ -74,6 +75,9 @@ func problemFor(err error) (p Problem, internal bool) {
 	case errors.Is(err, persons.ErrVersionMismatch):
 		p = Problem{Status: http.StatusPreconditionFailed,
 			Detail: "the item changed since the version in If-Match; read it again"}
+	case errors.Is(err, persons.ErrContention):
+		p = Problem{Status: http.StatusServiceUnavailable,
+			Detail: "too many concurrent changes of the same person; try again"}
 	default:
 		p = Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
 		internal = true

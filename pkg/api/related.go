@@ -3,36 +3,55 @@ package api
 import (
 	"net/http"
 
+	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
-// relatedHandlers serves one related kind under /persons/{personId}/<kind.Route>. One
-// generic implementation serves addresses, bank accounts, contacts and employments.
-type relatedHandlers[T persons.Child] struct {
-	r    *persons.Related[T]
-	base string // "/persons/{personId}/addresses"
+// relatedKind is one related kind as the HTTP API serves it.
+type relatedKind struct {
+	kind     *persons.Kind
+	segment  string // URL segment, e.g. "bank-accounts"
+	function Function
+	routes   func() []route
 }
 
-func relatedRoutes[T persons.Child](r *persons.Related[T]) map[string]handlerFunc {
-	h := relatedHandlers[T]{r: r, base: "/persons/{personId}/" + r.Kind().Route}
-	return map[string]handlerFunc{
-		"GET " + h.base:              h.list,
-		"POST " + h.base:             h.create,
-		"GET " + h.base + "/{id}":    h.get,
-		"PUT " + h.base + "/{id}":    h.replace,
-		"PATCH " + h.base + "/{id}":  h.patch,
-		"DELETE " + h.base + "/{id}": h.delete,
+func relatedKindOf[T any, P persons.Record[T]](segment string, fn Function) relatedKind {
+	k := relatedKind{kind: persons.KindOf[T, P](), segment: segment, function: fn}
+	base := "/persons/{personId}/" + segment
+	k.routes = func() []route {
+		r := func(httpMethod, path string, h method[relatedHandlers[T, P]]) route {
+			return route{Route{fn, httpMethod, path}, func(s *persons.Store) handlerFunc {
+				return h.bind(relatedHandlers[T, P]{r: persons.RelatedOf[T, P](s), base: "/persons/", segment: segment})
+			}}
+		}
+		return []route{
+			r(http.MethodGet, base, relatedHandlers[T, P].list),
+			r(http.MethodPost, base, relatedHandlers[T, P].create),
+			r(http.MethodGet, base+"/{id}", relatedHandlers[T, P].get),
+			r(http.MethodPut, base+"/{id}", relatedHandlers[T, P].replace),
+			r(http.MethodPatch, base+"/{id}", relatedHandlers[T, P].patch),
+			r(http.MethodDelete, base+"/{id}", relatedHandlers[T, P].delete),
+		}
 	}
+	return k
+}
+
+// relatedHandlers serves one related kind under /persons/{personId}/<segment>. One
+// generic implementation serves every related kind.
+type relatedHandlers[T any, P persons.Record[T]] struct {
+	r       *persons.Related[T, P]
+	base    string // "/persons/"
+	segment string // "addresses"
 }
 
 // writeItem sends one item with its ETag (and Location on 201).
-func (h relatedHandlers[T]) writeItem(w http.ResponseWriter, status int, v T) error {
-	ref := persons.RefOf(v)
-	location := "/persons/" + ref.PersonID + "/" + h.r.Kind().Route + "/" + ref.ID
+func (h relatedHandlers[T, P]) writeItem(w http.ResponseWriter, status int, v T) error {
+	ref := persons.RefOf[T, P](v)
+	location := h.base + ref.PersonID + "/" + h.segment + "/" + ref.ID
 	return writeItem(w, status, ref.Version, location, v)
 }
 
-func (h relatedHandlers[T]) list(w http.ResponseWriter, r *http.Request) error {
+func (h relatedHandlers[T, P]) list(w http.ResponseWriter, r *http.Request) error {
 	lo, err := listOptions(r)
 	if err != nil {
 		return err
@@ -44,29 +63,28 @@ func (h relatedHandlers[T]) list(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, page)
 }
 
-func (h relatedHandlers[T]) create(w http.ResponseWriter, r *http.Request) error {
+func (h relatedHandlers[T, P]) create(w http.ResponseWriter, r *http.Request) error {
 	var v T
 	if err := decodeBody(r, &v); err != nil {
 		return err
 	}
-	personID := r.PathValue("personId")
-	v, err := h.r.Create(r.Context(), personID, v)
+	v, err := h.r.Create(r.Context(), r.PathValue("personId"), v)
 	if err != nil {
 		return err
 	}
 	return h.writeItem(w, http.StatusCreated, v)
 }
 
-func (h relatedHandlers[T]) get(w http.ResponseWriter, r *http.Request) error {
-	personID := r.PathValue("personId")
-	v, err := h.r.Get(r.Context(), personID, r.PathValue("id"))
+func (h relatedHandlers[T, P]) get(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.r.Get(r.Context(), r.PathValue("personId"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	return h.writeItem(w, http.StatusOK, v)
 }
 
-func (h relatedHandlers[T]) replace(w http.ResponseWriter, r *http.Request) error {
+// replace is PUT: the body is the whole new item.
+func (h relatedHandlers[T, P]) replace(w http.ResponseWriter, r *http.Request) error {
 	ver, err := ifVersion(r)
 	if err != nil {
 		return err
@@ -75,15 +93,15 @@ func (h relatedHandlers[T]) replace(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeBody(r, &v); err != nil {
 		return err
 	}
-	personID := r.PathValue("personId")
-	v, err = h.r.Replace(r.Context(), personID, r.PathValue("id"), v, ver)
+	v, err = h.r.Replace(r.Context(), r.PathValue("personId"), r.PathValue("id"), v, ver)
 	if err != nil {
 		return err
 	}
 	return h.writeItem(w, http.StatusOK, v)
 }
 
-func (h relatedHandlers[T]) patch(w http.ResponseWriter, r *http.Request) error {
+// patch is PATCH: the body is a JSON merge patch (RFC 7396) of the stored item.
+func (h relatedHandlers[T, P]) patch(w http.ResponseWriter, r *http.Request) error {
 	ver, err := ifVersion(r)
 	if err != nil {
 		return err
@@ -92,15 +110,16 @@ func (h relatedHandlers[T]) patch(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	personID := r.PathValue("personId")
-	v, err := h.r.Patch(r.Context(), personID, r.PathValue("id"), patch, ver)
+	v, err := h.r.Update(r.Context(), r.PathValue("personId"), r.PathValue("id"), func(cur *T) error {
+		return input.MergePatch(patch, cur)
+	}, ver)
 	if err != nil {
 		return err
 	}
 	return h.writeItem(w, http.StatusOK, v)
 }
 
-func (h relatedHandlers[T]) delete(w http.ResponseWriter, r *http.Request) error {
+func (h relatedHandlers[T, P]) delete(w http.ResponseWriter, r *http.Request) error {
 	ver, err := ifVersion(r)
 	if err != nil {
 		return err

@@ -1,60 +1,101 @@
 // Package api serves the persons HTTP API with net/http.
 package api
 
-import "github.com/personsapi/persons/pkg/persons"
+import (
+	"net/http"
+
+	"github.com/personsapi/persons/pkg/persons"
+)
+
+// Function names one Lambda function of the API: functions/<name> serves its routes.
+type Function string
+
+// The API's functions: persons, and one per related kind.
+const (
+	FunctionPersons      Function = "persons"
+	FunctionAddresses    Function = "addresses"
+	FunctionBankAccounts Function = "bankaccounts"
+	FunctionContacts     Function = "contacts"
+	FunctionEmployments  Function = "employments"
+)
+
+// relatedKinds is the HTTP side of the related-kinds registry: each kind's URL segment
+// under /persons/{personId}/ and the function that serves it.
+var relatedKinds = []relatedKind{
+	relatedKindOf[persons.Address]("addresses", FunctionAddresses),
+	relatedKindOf[persons.BankAccount]("bank-accounts", FunctionBankAccounts),
+	relatedKindOf[persons.ContactInfo]("contacts", FunctionContacts),
+	relatedKindOf[persons.Employment]("employments", FunctionEmployments),
+}
 
 // Route is one method + path of the HTTP API and the Lambda function that serves it.
 // Paths use the {param} syntax that both http.ServeMux and API Gateway understand.
 type Route struct {
-	Function string // the functions/<Function> Lambda that serves the route
+	Function Function
 	Method   string
 	Path     string
 }
 
-// Function names: one Lambda per entity (functions/<name>).
-const FunctionPersons = "persons"
+// Pattern is the route's http.ServeMux pattern, "METHOD /path".
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
-// Functions lists the API's Lambda functions: persons and one per related kind.
-func Functions() []string {
-	fns := []string{FunctionPersons}
-	for _, k := range persons.Kinds {
-		fns = append(fns, FunctionFor(k))
-	}
-	return fns
+// route is a Route with the constructor of its handler: the one table of the API.
+type route struct {
+	Route
+	handler func(*persons.Store) handlerFunc
 }
 
-// FunctionFor is the name of the Lambda that serves kind k ("addresses" -> "addresses",
-// "bank-accounts" -> "bankaccounts").
-func FunctionFor(k persons.Kind) string {
-	out := make([]byte, 0, len(k.Route))
-	for i := 0; i < len(k.Route); i++ {
-		if k.Route[i] != '-' {
-			out = append(out, k.Route[i])
-		}
+// method is a handler method of a handler set H, as a method expression (H.list).
+type method[H any] func(H, http.ResponseWriter, *http.Request) error
+
+// bind binds m to the handler set h.
+func (m method[H]) bind(h H) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error { return m(h, w, r) }
+}
+
+// routes is every route of the API, grouped by function.
+func routes() []route {
+	p := func(httpMethod, path string, h method[personHandlers]) route {
+		return route{Route{FunctionPersons, httpMethod, path}, func(s *persons.Store) handlerFunc { return h.bind(personHandlers{s}) }}
 	}
-	return string(out)
+	rs := []route{
+		p(http.MethodGet, "/persons", personHandlers.list),
+		p(http.MethodPost, "/persons", personHandlers.create),
+		p(http.MethodGet, "/persons/{personId}", personHandlers.get),
+		p(http.MethodPatch, "/persons/{personId}", personHandlers.patch),
+		p(http.MethodDelete, "/persons/{personId}", personHandlers.delete),
+	}
+	for _, k := range relatedKinds {
+		rs = append(rs, k.routes()...)
+	}
+	return rs
 }
 
 // Routes is every route of the API, grouped by function. The router, the OpenAPI
 // document test and the CDK stack all derive from it.
 func Routes() []Route {
-	rs := []Route{
-		{FunctionPersons, "GET", "/persons"},
-		{FunctionPersons, "POST", "/persons"},
-		{FunctionPersons, "GET", "/persons/{personId}"},
-		{FunctionPersons, "PATCH", "/persons/{personId}"},
-		{FunctionPersons, "DELETE", "/persons/{personId}"},
+	var out []Route
+	for _, r := range routes() {
+		out = append(out, r.Route)
 	}
-	for _, k := range persons.Kinds {
-		fn, base := FunctionFor(k), "/persons/{personId}/"+k.Route
-		rs = append(rs,
-			Route{fn, "GET", base},
-			Route{fn, "POST", base},
-			Route{fn, "GET", base + "/{id}"},
-			Route{fn, "PUT", base + "/{id}"},
-			Route{fn, "PATCH", base + "/{id}"},
-			Route{fn, "DELETE", base + "/{id}"},
-		)
+	return out
+}
+
+// Functions lists the API's Lambda functions: persons and one per related kind.
+func Functions() []Function {
+	fns := []Function{FunctionPersons}
+	for _, k := range relatedKinds {
+		fns = append(fns, k.function)
 	}
-	return rs
+	return fns
+}
+
+// FunctionFor is the function that serves the related kind k, or "" for none.
+func FunctionFor(k *persons.Kind) Function {
+	for _, rk := range relatedKinds {
+		if rk.kind == k {
+			return rk.function
+		}
+	}
+	return ""
 }

@@ -34,7 +34,7 @@ const (
 // builds the DynamoDB client and the store once, then serves API Gateway HTTP API
 // (payload 2.0) events. A configuration error ends the process with status 1 and a
 // clear log line, which Lambda reports as an init failure.
-func Main(function string) {
+func Main(function api.Function) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	h, err := Handler(context.Background(), function, log)
 	if err != nil {
@@ -45,7 +45,7 @@ func Main(function string) {
 }
 
 // Handler builds the HTTP handler of one function from the environment.
-func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handler, error) {
+func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http.Handler, error) {
 	if !slices.Contains(api.Functions(), function) {
 		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
 	}
@@ -61,7 +61,7 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 		Store:       persons.New(db, table),
 		Logger:      log,
 		CORSOrigins: api.ParseOrigins(os.Getenv(CORSEnv)),
-		Functions:   []string{function},
+		Functions:   []api.Function{function},
 	}), nil
 }
 

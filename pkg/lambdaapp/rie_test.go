@@ -26,8 +26,8 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 	store := persons.New(db, table)
 	newPerson := personMaker(store)
 	for _, fn := range api.Functions() {
-		t.Run(fn, func(t *testing.T) {
-			fnc := rie.Start(t, rie.Build(t, "./functions/"+fn), localEnv(t, table))
+		t.Run(string(fn), func(t *testing.T) {
+			fnc := rie.Start(t, rie.Build(t, "./functions/"+string(fn)), localEnv(t, table))
 			invoke := func(t *testing.T, ev []byte) events.APIGatewayV2HTTPResponse {
 				t.Helper()
 				out := fnc.Invoke(t, ev)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/personsapi/persons/pkg/input"
 )
 
 // Paging limits of every list operation.
@@ -42,19 +43,19 @@ func personsList(prefix string) listRef {
 		id:    "gsi1|" + prefix,
 		attrs: []string{AttrPK, AttrSK, AttrGSI1PK, AttrGSI1SK},
 		valid: func(k map[string]string) bool {
-			return k[AttrGSI1PK] == PersonsGSI1PK && strings.HasPrefix(k[AttrGSI1SK], prefix) &&
-				strings.HasPrefix(k[AttrPK], PersonPKPrefix) && k[AttrSK] == ProfileSK
+			return k[AttrGSI1PK] == personsGSI1PK && strings.HasPrefix(k[AttrGSI1SK], prefix) &&
+				strings.HasPrefix(k[AttrPK], PersonPKPrefix) && k[AttrSK] == profileSK
 		},
 	}
 }
 
-func childList(personID string, k Kind) listRef {
-	pk := PersonPK(personID)
+func childList(personID string, k *Kind) listRef {
+	pk := personPK(personID)
 	return listRef{
-		id:    "table|" + pk + "|" + k.SKPrefix,
+		id:    "table|" + pk + "|" + k.skPrefix,
 		attrs: []string{AttrPK, AttrSK},
 		valid: func(key map[string]string) bool {
-			return key[AttrPK] == pk && strings.HasPrefix(key[AttrSK], k.SKPrefix) && len(key[AttrSK]) > len(k.SKPrefix)
+			return key[AttrPK] == pk && strings.HasPrefix(key[AttrSK], k.skPrefix) && len(key[AttrSK]) > len(k.skPrefix)
 		},
 	}
 }
@@ -114,7 +115,7 @@ func pageLimit(limit int) (int, error) {
 	case limit == 0:
 		return DefaultLimit, nil
 	case limit < 0 || limit > MaxLimit:
-		return 0, &ValidationError{Fields: []FieldError{{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", MaxLimit)}}}
+		return 0, input.FieldErr("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
 	return limit, nil
 }

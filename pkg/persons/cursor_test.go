@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/personsapi/persons/pkg/input"
 )
 
 const (
@@ -13,8 +14,8 @@ const (
 	pidB = "22222222-2222-4222-8222-222222222222"
 )
 
-func childKey(personID string, k Kind, id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{AttrPK: sv(PersonPK(personID)), AttrSK: sv(k.SK(id))}
+func childKey(personID string, k *Kind, id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: sv(personPK(personID)), AttrSK: sv(k.sk(id))}
 }
 
 func TestCursorRoundTrip(t *testing.T) {
@@ -27,7 +28,7 @@ func TestCursorRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := key[AttrSK].(*types.AttributeValueMemberS).Value; got != AddressKind.SK(pidB) {
+	if got := key[AttrSK].(*types.AttributeValueMemberS).Value; got != AddressKind.sk(pidB) {
 		t.Errorf("sk = %q", got)
 	}
 	if key, err := decodeCursor(l, ""); key != nil || err != nil {
@@ -38,7 +39,7 @@ func TestCursorRoundTrip(t *testing.T) {
 func TestCursorRejectsOtherLists(t *testing.T) {
 	addrA, _ := encodeCursor(childList(pidA, AddressKind), childKey(pidA, AddressKind, pidB))
 	person := map[string]types.AttributeValue{
-		AttrPK: sv(PersonPK(pidA)), AttrSK: sv(ProfileSK), AttrGSI1PK: sv(PersonsGSI1PK), AttrGSI1SK: sv(GSI1SK("Smith", "Ann", pidA)),
+		AttrPK: sv(personPK(pidA)), AttrSK: sv(profileSK), AttrGSI1PK: sv(personsGSI1PK), AttrGSI1SK: sv(gsi1SK("Smith", "Ann", pidA)),
 	}
 	all, _ := encodeCursor(personsList(""), person)
 	smi, _ := encodeCursor(personsList("smi"), person)
@@ -81,7 +82,7 @@ func TestPageLimit(t *testing.T) {
 	}{{0, DefaultLimit, true}, {1, 1, true}, {100, 100, true}, {101, 0, false}, {-1, 0, false}}
 	for _, tt := range tests {
 		got, err := pageLimit(tt.in)
-		var ve *ValidationError
+		var ve *input.ValidationError
 		if got != tt.want || (err == nil) != tt.ok || (err != nil && (!errors.As(err, &ve) || ve.Fields[0].Field != "limit")) {
 			t.Errorf("pageLimit(%d) = %d, %v", tt.in, got, err)
 		}
@@ -114,7 +115,7 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 		pk := key[AttrPK].(*types.AttributeValueMemberS).Value
 		sk := key[AttrSK].(*types.AttributeValueMemberS).Value
-		if pk != PersonPK(pidA) || len(sk) <= len("ADDRESS#") || sk[:len("ADDRESS#")] != "ADDRESS#" {
+		if pk != personPK(pidA) || len(sk) <= len("ADDRESS#") || sk[:len("ADDRESS#")] != "ADDRESS#" {
 			t.Fatalf("decoded key outside the list: %s %s", pk, sk)
 		}
 	})

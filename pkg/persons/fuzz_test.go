@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/personsapi/persons/pkg/input"
 )
 
 type validator interface{ Validate() error }
@@ -16,7 +18,7 @@ func entityTypes() []validator {
 }
 
 // FuzzDecodeAndValidate decodes arbitrary bytes into each entity type and validates the
-// result. It checks that nothing panics, that every error is a *ValidationError with
+// result. It checks that nothing panics, that every error is a *input.ValidationError with
 // named, explained fields, and that whatever decodes survives an encode/decode round trip
 // unchanged (so a stored value reads back as written and validates the same).
 func FuzzDecodeAndValidate(f *testing.F) {
@@ -49,7 +51,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for i, v := range entityTypes() {
-			if err := DecodeJSON(data, v); err != nil {
+			if err := input.Decode(data, v); err != nil {
 				checkValidationError(t, "DecodeJSON", v, err)
 				continue
 			}
@@ -61,7 +63,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 				t.Fatalf("Marshal(%T): %v", v, err)
 			}
 			again := entityTypes()[i]
-			if err := DecodeJSON(out, again); err != nil {
+			if err := input.Decode(out, again); err != nil {
 				t.Fatalf("%T: decoding its own encoding %s: %v", v, out, err)
 			}
 			if !reflect.DeepEqual(v, again) {
@@ -73,12 +75,12 @@ func FuzzDecodeAndValidate(f *testing.F) {
 
 func checkValidationError(t *testing.T, op string, v any, err error) {
 	t.Helper()
-	var ve *ValidationError
+	var ve *input.ValidationError
 	if !errors.As(err, &ve) {
-		t.Fatalf("%s(%T) error %T %q is not a *ValidationError", op, v, err, err)
+		t.Fatalf("%s(%T) error %T %q is not a *input.ValidationError", op, v, err, err)
 	}
 	if len(ve.Fields) == 0 {
-		t.Fatalf("%s(%T): ValidationError without fields", op, v)
+		t.Fatalf("%s(%T): input.ValidationError without fields", op, v)
 	}
 	for _, f := range ve.Fields {
 		if f.Message == "" {

@@ -7,101 +7,109 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Child is the set of the four kinds of items related to a person. They differ only in
-// their fields and Kind: one generic implementation (Related) serves them all.
-type Child interface {
-	Address | BankAccount | ContactInfo | Employment
+// The entity types carry json tags only: the encoder and decoder read them as DynamoDB
+// attribute names, so a field's name is the same in the API and in the table.
+func useJSONTags(tagKey *string) { *tagKey = "json" }
+
+func marshal(v any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { useJSONTags(&o.TagKey) })
 }
 
-// childFields gives generic code access to what every child has. Only *Address,
-// *BankAccount, *ContactInfo and *Employment implement it, so fieldsOf never fails.
-type childFields interface {
-	kind() Kind
-	ids() (personID, id *string)
-	version() *int64
-	// primary returns the isPrimary field, or nil for kinds without one.
-	primary() *bool
-	setDefaults()
-	Validate() error
+func unmarshal(item map[string]types.AttributeValue, v any) error {
+	return attributevalue.UnmarshalMapWithOptions(item, v, func(o *attributevalue.DecoderOptions) { useJSONTags(&o.TagKey) })
 }
 
-func fieldsOf[T Child](v *T) childFields { return any(v).(childFields) }
-
-// KindOf returns the Kind of the child type T.
-func KindOf[T Child]() Kind {
-	var v T
-	return fieldsOf(&v).kind()
-}
-
-func (a *Address) kind() Kind                  { return AddressKind }
-func (a *Address) ids() (*string, *string)     { return &a.PersonID, &a.ID }
-func (a *Address) version() *int64             { return &a.Version }
-func (a *Address) primary() *bool              { return &a.IsPrimary }
-func (b *BankAccount) kind() Kind              { return BankAccountKind }
-func (b *BankAccount) ids() (*string, *string) { return &b.PersonID, &b.ID }
-func (b *BankAccount) version() *int64         { return &b.Version }
-func (b *BankAccount) primary() *bool          { return &b.IsPrimary }
-func (c *ContactInfo) kind() Kind              { return ContactKind }
-func (c *ContactInfo) ids() (*string, *string) { return &c.PersonID, &c.ID }
-func (c *ContactInfo) version() *int64         { return &c.Version }
-func (c *ContactInfo) primary() *bool          { return &c.IsPrimary }
-func (e *Employment) kind() Kind               { return EmploymentKind }
-func (e *Employment) ids() (*string, *string)  { return &e.PersonID, &e.ID }
-func (e *Employment) version() *int64          { return &e.Version }
-func (e *Employment) primary() *bool           { return nil }
-
-// PersonItem returns the DynamoDB item of p: its attributes plus keys, GSI1 keys and the
-// entity discriminator. It does not validate p.
-func PersonItem(p Person) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMap(p)
+// personItem returns the PROFILE item of p: its attributes plus keys, GSI1 keys and the
+// entity discriminator, without primary pointers. It does not validate p.
+func personItem(p *Person) (map[string]types.AttributeValue, error) {
+	item, err := marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("marshal person: %w", err)
 	}
-	item[AttrPK] = sv(PersonPK(p.ID))
-	item[AttrSK] = sv(ProfileSK)
-	item[AttrGSI1PK] = sv(PersonsGSI1PK)
-	item[AttrGSI1SK] = sv(GSI1SK(p.LastName, p.FirstName, p.ID))
-	item[AttrEntity] = sv(EntityPerson)
+	item[AttrPK] = sv(personPK(p.ID))
+	item[AttrSK] = sv(profileSK)
+	item[AttrGSI1PK] = sv(personsGSI1PK)
+	item[AttrGSI1SK] = sv(gsi1SK(p.LastName, p.FirstName, p.ID))
+	item[AttrEntity] = sv(entityPerson)
 	return item, nil
 }
 
-// ChildItem returns the DynamoDB item of a related item v: its attributes plus keys and
-// the entity discriminator. It does not validate v.
-func ChildItem[T Child](v T) (map[string]types.AttributeValue, error) {
-	f := fieldsOf(&v)
-	k := f.kind()
-	item, err := attributevalue.MarshalMap(v)
+// childItem returns the item of a related item v: its attributes plus keys and the
+// entity discriminator. It does not validate v.
+func childItem[T any, P Record[T]](v P) (map[string]types.AttributeValue, error) {
+	k := v.kind()
+	item, err := marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", k.Entity, err)
 	}
-	personID, id := f.ids()
-	item[AttrPK] = sv(PersonPK(*personID))
-	item[AttrSK] = sv(k.SK(*id))
+	ik := v.itemKey()
+	item[AttrPK] = sv(personPK(ik.PersonID))
+	item[AttrSK] = sv(k.sk(ik.ID))
 	item[AttrEntity] = sv(k.Entity)
 	return item, nil
 }
 
+// Items returns the table items of a whole person: the PROFILE item, with the pointer of
+// each kind to its primary item (the invariant the store keeps: at most one primary per
+// kind, and the PROFILE names it), and one item per related item. Bulk writers (the seed)
+// use it so that what they write is what the store would have written. It fails when a
+// kind has two primary items. It does not validate d.
+func Items(d PersonDetails) ([]map[string]types.AttributeValue, error) {
+	profile, err := personItem(&d.Person)
+	if err != nil {
+		return nil, err
+	}
+	items := []map[string]types.AttributeValue{profile}
+	for _, k := range Kinds {
+		children, primaryID, err := k.encodeFrom(&d)
+		if err != nil {
+			return nil, fmt.Errorf("person %s: %w", d.ID, err)
+		}
+		if primaryID != "" {
+			profile[k.PrimaryAttr] = sv(primaryID)
+		}
+		items = append(items, children...)
+	}
+	return items, nil
+}
+
+// details decodes the items of one person partition, in any order, into a PersonDetails.
+// found reports whether the PROFILE item was among them.
+func details(items []map[string]types.AttributeValue) (d PersonDetails, found bool, err error) {
+	byEntity := make(map[string]*Kind, len(Kinds))
+	for _, k := range Kinds {
+		byEntity[k.Entity] = k
+		k.empty(&d)
+	}
+	for _, item := range items {
+		entity, _ := item[AttrEntity].(*types.AttributeValueMemberS)
+		switch {
+		case entity == nil:
+			continue
+		case entity.Value == entityPerson:
+			found = true
+			err = unmarshal(item, &d.Person)
+		case byEntity[entity.Value] != nil:
+			err = byEntity[entity.Value].decodeInto(&d, item)
+		}
+		if err != nil {
+			return PersonDetails{}, false, err
+		}
+	}
+	return d, found, nil
+}
+
 func sv(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
-// setDefaults fills the defaults of the original design before validation.
-func (a *Address) setDefaults()     {}
-func (b *BankAccount) setDefaults() {}
-func (c *ContactInfo) setDefaults() {}
-func (e *Employment) setDefaults() {
-	if e.Currency == "" {
-		e.Currency = DefaultCurrency
+// decodeItems decodes query result items into values of T.
+func decodeItems[T any](items []map[string]types.AttributeValue) ([]T, error) {
+	out := make([]T, 0, len(items))
+	for _, item := range items {
+		var v T
+		if err := unmarshal(item, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
-}
-
-// Ref identifies a related item: its person, its id and its version.
-type Ref struct {
-	PersonID, ID string
-	Version      int64
-}
-
-// RefOf returns the identity and version of the related item v.
-func RefOf[T Child](v T) Ref {
-	f := fieldsOf(&v)
-	personID, id := f.ids()
-	return Ref{PersonID: *personID, ID: *id, Version: *f.version()}
+	return out, nil
 }

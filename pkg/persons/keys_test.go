@@ -16,10 +16,10 @@ func TestGSI1SKOrdersByLastFirstID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := GSI1SK(tt.lower[0], tt.lower[1], tt.lower[2])
-			b := GSI1SK(tt.upper[0], tt.upper[1], tt.upper[2])
+			a := gsi1SK(tt.lower[0], tt.lower[1], tt.lower[2])
+			b := gsi1SK(tt.upper[0], tt.upper[1], tt.upper[2])
 			if !(a < b) {
-				t.Errorf("GSI1SK(%v)=%q should sort before GSI1SK(%v)=%q", tt.lower, a, tt.upper, b)
+				t.Errorf("gsi1SK(%v)=%q should sort before gsi1SK(%v)=%q", tt.lower, a, tt.upper, b)
 			}
 		})
 	}
@@ -37,8 +37,8 @@ func TestGSI1PrefixMatches(t *testing.T) {
 		{"smith", "Smit", false},
 	}
 	for _, tt := range tests {
-		sk := GSI1SK(tt.last, "x", "id")
-		p := GSI1Prefix(tt.prefix)
+		sk := gsi1SK(tt.last, "x", "id")
+		p := gsi1Prefix(tt.prefix)
 		if got := len(sk) >= len(p) && sk[:len(p)] == p; got != tt.want {
 			t.Errorf("prefix %q on %q = %v, want %v", tt.prefix, tt.last, got, tt.want)
 		}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/personsapi/persons/pkg/input"
 )
 
 // ListPersonsOptions select a page of persons in last name, first name, id order.
@@ -20,19 +22,10 @@ type ListPersonsOptions struct {
 	LastNamePrefix string
 }
 
-// PersonDetails is a person with all its related items.
-type PersonDetails struct {
-	Person
-	Addresses    []Address     `json:"addresses"`
-	BankAccounts []BankAccount `json:"bankAccounts"`
-	Contacts     []ContactInfo `json:"contacts"`
-	Employments  []Employment  `json:"employments"`
-}
-
 // checkID rejects an id from a path or argument that is not a UUID.
 func checkID(field, id string) error {
 	if !ValidID(id) {
-		return &ValidationError{Fields: []FieldError{{Field: field, Message: "must be a UUID"}}}
+		return input.FieldErr(field, "must be a UUID")
 	}
 	return nil
 }
@@ -50,20 +43,17 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	if err := p.Validate(); err != nil {
 		return Person{}, err
 	}
-	item, err := PersonItem(p)
+	item, err := personItem(&p)
 	if err != nil {
 		return Person{}, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")"),
-	})
-	if conditionFailed(err) {
+	t := s.tx()
+	t.put(partProfile, item, expression.AttributeNotExists(expression.Name(AttrPK)))
+	var ce *conditionError
+	if err := t.commit(ctx, s.db); errors.As(err, &ce) {
 		return Person{}, fmt.Errorf("person %s: %w", p.ID, ErrAlreadyExists)
-	}
-	if err != nil {
-		return Person{}, fmt.Errorf("put person %s: %w", p.ID, err)
+	} else if err != nil {
+		return Person{}, fmt.Errorf("person %s: %w", p.ID, err)
 	}
 	return p, nil
 }
@@ -73,18 +63,21 @@ func (s *Store) GetPerson(ctx context.Context, id string) (Person, error) {
 	if err := checkID("personId", id); err != nil {
 		return Person{}, err
 	}
-	item, err := s.getItem(ctx, PersonPK(id), ProfileSK)
-	if errors.Is(err, ErrNotFound) {
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrNotFound)
-	}
+	p, _, err := s.readPerson(ctx, id)
+	return p, err
+}
+
+// readPerson reads the PROFILE item of person id and decodes it.
+func (s *Store) readPerson(ctx context.Context, id string) (Person, map[string]types.AttributeValue, error) {
+	item, err := s.getItem(ctx, personPK(id), profileSK)
 	if err != nil {
-		return Person{}, err
+		return Person{}, nil, fmt.Errorf("person %s: %w", id, err)
 	}
 	var p Person
-	if err := attributevalue.UnmarshalMap(item, &p); err != nil {
-		return Person{}, fmt.Errorf("unmarshal person %s: %w", id, err)
+	if err := unmarshal(item, &p); err != nil {
+		return Person{}, nil, fmt.Errorf("unmarshal person %s: %w", id, err)
 	}
-	return p, nil
+	return p, item, nil
 }
 
 // GetPersonDetails returns the person with all its related items, read with ONE Query of
@@ -93,7 +86,7 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 	if err := checkID("personId", id); err != nil {
 		return PersonDetails{}, err
 	}
-	in, err := partitionQuery(s.table, PersonPK(id), nil, nil)
+	in, err := partitionQuery(s.table, personPK(id), nil, nil)
 	if err != nil {
 		return PersonDetails{}, err
 	}
@@ -101,41 +94,14 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 	if err != nil {
 		return PersonDetails{}, err
 	}
-	d := PersonDetails{Addresses: []Address{}, BankAccounts: []BankAccount{}, Contacts: []ContactInfo{}, Employments: []Employment{}}
-	found := false
-	for _, item := range items {
-		var err error
-		switch entity, _ := item[AttrEntity].(*types.AttributeValueMemberS); {
-		case entity == nil:
-			continue
-		case entity.Value == EntityPerson:
-			found = true
-			err = attributevalue.UnmarshalMap(item, &d.Person)
-		case entity.Value == EntityAddress:
-			d.Addresses, err = appendItem(d.Addresses, item)
-		case entity.Value == EntityBankAccount:
-			d.BankAccounts, err = appendItem(d.BankAccounts, item)
-		case entity.Value == EntityContactInfo:
-			d.Contacts, err = appendItem(d.Contacts, item)
-		case entity.Value == EntityEmployment:
-			d.Employments, err = appendItem(d.Employments, item)
-		}
-		if err != nil {
-			return PersonDetails{}, fmt.Errorf("unmarshal item of person %s: %w", id, err)
-		}
+	d, found, err := details(items)
+	if err != nil {
+		return PersonDetails{}, fmt.Errorf("unmarshal items of person %s: %w", id, err)
 	}
 	if !found {
 		return PersonDetails{}, fmt.Errorf("person %s: %w", id, ErrNotFound)
 	}
 	return d, nil
-}
-
-func appendItem[T any](list []T, item map[string]types.AttributeValue) ([]T, error) {
-	var v T
-	if err := attributevalue.UnmarshalMap(item, &v); err != nil {
-		return list, err
-	}
-	return append(list, v), nil
 }
 
 // ListPersons returns a page of all persons from GSI1, ordered by last name, first name
@@ -145,8 +111,8 @@ func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Per
 	if err != nil {
 		return Page[Person]{}, err
 	}
-	prefix := GSI1Prefix(o.LastNamePrefix)
-	kc := expression.Key(AttrGSI1PK).Equal(expression.Value(PersonsGSI1PK))
+	prefix := gsi1Prefix(o.LastNamePrefix)
+	kc := expression.Key(AttrGSI1PK).Equal(expression.Value(personsGSI1PK))
 	if prefix != "" {
 		kc = kc.And(expression.Key(AttrGSI1SK).BeginsWith(prefix))
 	}
@@ -164,104 +130,92 @@ func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Per
 	if err != nil {
 		return Page[Person]{}, err
 	}
-	page := Page[Person]{Items: make([]Person, 0, len(items)), NextCursor: next}
-	for _, item := range items {
-		if page.Items, err = appendItem(page.Items, item); err != nil {
-			return Page[Person]{}, fmt.Errorf("unmarshal person: %w", err)
-		}
+	list, err := decodeItems[Person](items)
+	if err != nil {
+		return Page[Person]{}, fmt.Errorf("unmarshal persons: %w", err)
 	}
-	return page, nil
+	return Page[Person]{Items: list, NextCursor: next}, nil
 }
 
-// PatchPerson applies a JSON merge patch (RFC 7396) to a person: fields present replace
-// the stored ones, null clears an optional field, createdAt, updatedAt and version are
-// ignored. The GSI1 sort key follows a name change in the same write. ifVersion, when
-// not 0, must equal the stored version (else ErrVersionMismatch). It returns the new person.
-func (s *Store) PatchPerson(ctx context.Context, id string, patch []byte, ifVersion int64) (Person, error) {
+// UpdatePerson changes a person: mutate receives the stored person and changes it in
+// place (the API applies a merge patch there). id, createdAt, updatedAt and version
+// belong to the server: a changed id is an error, the others are set by the store. The
+// GSI1 sort key follows a name change in the same write. ifVersion, when not 0, must
+// equal the stored version (else ErrVersionMismatch); without it, a concurrent write
+// makes the store read again and re-apply mutate. It returns the new person.
+func (s *Store) UpdatePerson(ctx context.Context, id string, mutate func(*Person) error, ifVersion int64) (Person, error) {
 	if err := checkID("personId", id); err != nil {
 		return Person{}, err
 	}
-	for attempt := 1; ; attempt++ {
-		p, err := s.patchPersonOnce(ctx, id, patch, ifVersion)
-		if !errors.Is(err, errRetry) {
-			return p, err
-		}
-		if ifVersion != 0 {
-			return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
-		}
-		if attempt >= s.maxAttempts {
-			return Person{}, fmt.Errorf("patch person %s: too much contention: %w", id, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return Person{}, err
-		}
-	}
+	var out Person
+	err := s.retry(ctx, func() error {
+		var err error
+		out, err = s.updatePersonOnce(ctx, id, mutate, ifVersion)
+		return err
+	})
+	return out, err
 }
 
-func (s *Store) patchPersonOnce(ctx context.Context, id string, patch []byte, ifVersion int64) (Person, error) {
-	item, err := s.getItem(ctx, PersonPK(id), ProfileSK)
-	if errors.Is(err, ErrNotFound) {
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrNotFound)
+// personAttrs lists the attributes a Person is stored in: an optional one that a change
+// leaves unset must be removed from the item.
+var personAttrs = func() []string {
+	item, err := marshal(&Person{DateOfBirth: new(string), Gender: new(string)})
+	if err != nil {
+		panic(err)
 	}
+	return slices.Sorted(maps.Keys(item))
+}()
+
+func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Person) error, ifVersion int64) (Person, error) {
+	cur, item, err := s.readPerson(ctx, id)
 	if err != nil {
 		return Person{}, err
-	}
-	// Two independent copies: decoding the patch writes through pointer fields.
-	var cur, next Person
-	if err := attributevalue.UnmarshalMap(item, &cur); err != nil {
-		return Person{}, fmt.Errorf("unmarshal person %s: %w", id, err)
 	}
 	if ifVersion != 0 && cur.Version != ifVersion {
 		return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
 	}
-	if err := attributevalue.UnmarshalMap(item, &next); err != nil {
+	// A second copy from the same item: mutate may write through pointer fields.
+	var next Person
+	if err := unmarshal(item, &next); err != nil {
 		return Person{}, fmt.Errorf("unmarshal person %s: %w", id, err)
 	}
-	if err := DecodeJSON(patch, &next); err != nil {
+	if err := mutate(&next); err != nil {
 		return Person{}, err
 	}
 	if next.ID != cur.ID {
-		return Person{}, &ValidationError{Fields: []FieldError{{Field: "id", Message: "cannot be changed"}}}
+		return Person{}, input.FieldErr("id", "cannot be changed")
 	}
 	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, Timestamp(s.now()), cur.Version+1
 	if err := next.Validate(); err != nil {
 		return Person{}, err
 	}
-	newItem, err := PersonItem(next)
+	newItem, err := personItem(&next)
 	if err != nil {
 		return Person{}, err
 	}
 	// UpdateItem rather than PutItem: the PROFILE item also carries the pointers to the
-	// primary related items, which a patch of the person must not overwrite.
+	// primary related items, which a change of the person must not overwrite.
 	var upd expression.UpdateBuilder
 	for name, v := range newItem {
 		if name != AttrPK && name != AttrSK {
 			upd = upd.Set(expression.Name(name), expression.Value(v))
 		}
 	}
-	for _, optional := range []string{"dateOfBirth", "gender"} {
-		if _, ok := newItem[optional]; !ok {
-			upd = upd.Remove(expression.Name(optional))
+	for _, name := range personAttrs {
+		if _, ok := newItem[name]; !ok {
+			upd = upd.Remove(expression.Name(name))
 		}
 	}
-	e, err := expression.NewBuilder().WithUpdate(upd).
-		WithCondition(expression.Name(AttrVersion).Equal(expression.Value(cur.Version))).Build()
-	if err != nil {
-		return Person{}, err
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       key(PersonPK(id), ProfileSK),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
-	if conditionFailed(err) {
+	t := s.tx()
+	t.update(partProfile, key(personPK(id), profileSK), upd, expression.Name(AttrVersion).Equal(expression.Value(cur.Version)))
+	var ce *conditionError
+	switch err := t.commit(ctx, s.db); {
+	case errors.As(err, &ce) && ifVersion != 0:
+		return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+	case errors.As(err, &ce):
 		return Person{}, errRetry
-	}
-	if err != nil {
-		return Person{}, fmt.Errorf("update person %s: %w", id, err)
+	case err != nil:
+		return Person{}, fmt.Errorf("person %s: %w", id, err)
 	}
 	return next, nil
 }
@@ -279,7 +233,7 @@ func (s *Store) DeletePerson(ctx context.Context, id string, ifVersion int64) er
 		return err
 	}
 	proj := expression.NamesList(expression.Name(AttrPK), expression.Name(AttrSK), expression.Name(AttrVersion))
-	in, err := partitionQuery(s.table, PersonPK(id), nil, &proj)
+	in, err := partitionQuery(s.table, personPK(id), nil, &proj)
 	if err != nil {
 		return err
 	}
@@ -288,47 +242,45 @@ func (s *Store) DeletePerson(ctx context.Context, id string, ifVersion int64) er
 		return err
 	}
 	var profile map[string]types.AttributeValue
-	deletes := make([]types.TransactWriteItem, 0, len(items))
+	children := make([]map[string]types.AttributeValue, 0, len(items))
 	for _, item := range items {
-		if sk, _ := item[AttrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == ProfileSK {
+		if sk, _ := item[AttrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == profileSK {
 			profile = item
 			continue
 		}
-		deletes = append(deletes, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.table),
-			Key:       map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]},
-		}})
+		children = append(children, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]})
 	}
 	if profile == nil {
 		return fmt.Errorf("person %s: %w", id, ErrNotFound)
 	}
-	var version int64
-	if err := attributevalue.Unmarshal(profile[AttrVersion], &version); err != nil {
+	var v Versioned
+	if err := unmarshal(profile, &v); err != nil {
 		return fmt.Errorf("person %s version: %w", id, err)
 	}
-	if ifVersion != 0 && version != ifVersion {
+	if ifVersion != 0 && v.Version != ifVersion {
 		return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
 	}
-	profileDelete := &types.Delete{TableName: aws.String(s.table), Key: key(PersonPK(id), ProfileSK)}
+	// Children first, in chunks; the PROFILE in the last chunk, so that an interrupted
+	// delete leaves a visible person whose delete can be run again.
+	var pinned *expression.ConditionBuilder
 	if ifVersion != 0 {
 		// Pinned version: the PROFILE goes only if nobody changed the person meanwhile.
-		cond, err := expression.NewBuilder().WithCondition(expression.Name(AttrVersion).Equal(expression.Value(version))).Build()
-		if err != nil {
-			return err
-		}
-		profileDelete.ConditionExpression = cond.Condition()
-		profileDelete.ExpressionAttributeNames = cond.Names()
-		profileDelete.ExpressionAttributeValues = cond.Values()
+		c := expression.Name(AttrVersion).Equal(expression.Value(v.Version))
+		pinned = &c
 	}
-	deletes = append(deletes, types.TransactWriteItem{Delete: profileDelete})
-	for start := 0; start < len(deletes); start += maxTxItems {
-		chunk := deletes[start:min(start+maxTxItems, len(deletes))]
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk})
-		if failed, _, ok := txFailures(err); ok && len(failed) == len(chunk) && failed[len(chunk)-1] {
-			// Only the PROFILE delete has a condition (with ifVersion): the person changed meanwhile.
-			return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+	for start := 0; start <= len(children); start += maxTxItems {
+		t := s.tx()
+		end := min(start+maxTxItems, len(children)+1)
+		for _, k := range children[start:min(end, len(children))] {
+			t.del(partItem, k, nil)
 		}
-		if err != nil {
+		if end == len(children)+1 {
+			t.del(partProfile, key(personPK(id), profileSK), pinned)
+		}
+		var ce *conditionError
+		if err := t.commit(ctx, s.db); errors.As(err, &ce) && ce.failed(partProfile) {
+			return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+		} else if err != nil {
 			return fmt.Errorf("delete person %s: %w", id, err)
 		}
 	}

@@ -5,42 +5,46 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/personsapi/persons/pkg/input"
 )
 
 // Related reads and writes one kind of item related to a person (addresses, bank
-// accounts, contacts or employments). One generic implementation serves all four.
+// accounts, contacts or employments). One generic implementation serves them all; T is
+// the item type and P its pointer type (inferred: RelatedOf[Address](s)).
 //
 // Kinds with isPrimary keep at most one primary item per person: the PROFILE item holds
 // a pointer (Kind.PrimaryAttr) to it, and every write that changes which item is primary
-// updates the pointer, the item and the previous primary in ONE conditional transaction,
-// retried when a concurrent writer got there first.
-type Related[T Child] struct {
+// moves the pointer, writes the item and demotes the previous primary in ONE conditional
+// transaction, retried when a concurrent writer got there first.
+type Related[T any, P Record[T]] struct {
 	s    *Store
-	kind Kind
+	kind *Kind
 }
 
 // RelatedOf returns the store's accessor for the related kind T.
-func RelatedOf[T Child](s *Store) *Related[T] { return &Related[T]{s: s, kind: KindOf[T]()} }
+func RelatedOf[T any, P Record[T]](s *Store) *Related[T, P] {
+	return &Related[T, P]{s: s, kind: KindOf[T, P]()}
+}
 
 // Addresses returns the accessor for a person's addresses.
-func (s *Store) Addresses() *Related[Address] { return RelatedOf[Address](s) }
+func (s *Store) Addresses() *Related[Address, *Address] { return RelatedOf[Address](s) }
 
 // BankAccounts returns the accessor for a person's bank accounts.
-func (s *Store) BankAccounts() *Related[BankAccount] { return RelatedOf[BankAccount](s) }
+func (s *Store) BankAccounts() *Related[BankAccount, *BankAccount] {
+	return RelatedOf[BankAccount](s)
+}
 
 // Contacts returns the accessor for a person's contact infos.
-func (s *Store) Contacts() *Related[ContactInfo] { return RelatedOf[ContactInfo](s) }
+func (s *Store) Contacts() *Related[ContactInfo, *ContactInfo] { return RelatedOf[ContactInfo](s) }
 
 // Employments returns the accessor for a person's employments.
-func (s *Store) Employments() *Related[Employment] { return RelatedOf[Employment](s) }
+func (s *Store) Employments() *Related[Employment, *Employment] { return RelatedOf[Employment](s) }
 
 // Kind describes the related kind.
-func (r *Related[T]) Kind() Kind { return r.kind }
+func (r *Related[T, P]) Kind() *Kind { return r.kind }
 
 // ListOptions select a page of a list.
 type ListOptions struct {
@@ -50,7 +54,7 @@ type ListOptions struct {
 
 // List returns a page of the person's items of this kind, in id order. A person that
 // does not exist yields ErrNotFound.
-func (r *Related[T]) List(ctx context.Context, personID string, o ListOptions) (Page[T], error) {
+func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions) (Page[T], error) {
 	if err := checkID("personId", personID); err != nil {
 		return Page[T]{}, err
 	}
@@ -58,8 +62,8 @@ func (r *Related[T]) List(ctx context.Context, personID string, o ListOptions) (
 	if err != nil {
 		return Page[T]{}, err
 	}
-	begins := expression.Key(AttrSK).BeginsWith(r.kind.SKPrefix)
-	in, err := partitionQuery(r.s.table, PersonPK(personID), &begins, nil)
+	begins := expression.Key(AttrSK).BeginsWith(r.kind.skPrefix)
+	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil)
 	if err != nil {
 		return Page[T]{}, err
 	}
@@ -69,31 +73,40 @@ func (r *Related[T]) List(ctx context.Context, personID string, o ListOptions) (
 	}
 	if len(items) == 0 && o.Cursor == "" {
 		// An empty list may mean there is no such person: one more read tells.
-		if _, err := r.s.getItem(ctx, PersonPK(personID), ProfileSK); err != nil {
+		if _, err := r.s.getItem(ctx, personPK(personID), profileSK); err != nil {
 			return Page[T]{}, fmt.Errorf("person %s: %w", personID, err)
 		}
 	}
-	page := Page[T]{Items: make([]T, 0, len(items)), NextCursor: next}
-	for _, item := range items {
-		if page.Items, err = appendItem(page.Items, item); err != nil {
-			return Page[T]{}, fmt.Errorf("unmarshal %s: %w", r.kind.Entity, err)
-		}
+	list, err := decodeItems[T](items)
+	if err != nil {
+		return Page[T]{}, fmt.Errorf("unmarshal %s: %w", r.kind.Entity, err)
 	}
-	return page, nil
+	return Page[T]{Items: list, NextCursor: next}, nil
 }
 
 // Get returns one item.
-func (r *Related[T]) Get(ctx context.Context, personID, id string) (T, error) {
-	var v T
+func (r *Related[T, P]) Get(ctx context.Context, personID, id string) (T, error) {
 	if err := checkIDs(personID, id); err != nil {
-		return v, err
+		var zero T
+		return zero, err
 	}
-	item, err := r.s.getItem(ctx, PersonPK(personID), r.kind.SK(id))
+	v, err := r.read(ctx, personID, id)
 	if err != nil {
-		return v, r.wrap(id, err)
+		var zero T
+		return zero, err
 	}
-	if err := attributevalue.UnmarshalMap(item, &v); err != nil {
-		return v, fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, id, err)
+	return *v, nil
+}
+
+// read reads and decodes one item.
+func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, error) {
+	item, err := r.s.getItem(ctx, personPK(personID), r.kind.sk(id))
+	if err != nil {
+		return nil, r.wrap(id, err)
+	}
+	v := new(T)
+	if err := unmarshal(item, v); err != nil {
+		return nil, fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, id, err)
 	}
 	return v, nil
 }
@@ -101,72 +114,64 @@ func (r *Related[T]) Get(ctx context.Context, personID, id string) (T, error) {
 // Create stores a new item of the person. A client-supplied id is kept, else one is
 // generated; a body personId must match personID. The person must exist (ErrNotFound):
 // an item is never written without its person.
-func (r *Related[T]) Create(ctx context.Context, personID string, v T) (T, error) {
+func (r *Related[T, P]) Create(ctx context.Context, personID string, v T) (T, error) {
 	var zero T
 	if err := checkID("personId", personID); err != nil {
 		return zero, err
 	}
-	f := fieldsOf(&v)
-	pid, id := f.ids()
-	if *pid != "" && *pid != personID {
+	k := P(&v).itemKey()
+	if k.PersonID != "" && k.PersonID != personID {
 		return zero, mismatch("personId")
 	}
-	*pid = personID
-	if *id == "" {
-		*id = r.s.newID()
+	k.PersonID = personID
+	if k.ID == "" {
+		k.ID = r.s.newID()
 	}
-	return r.write(ctx, personID, *id, 0, func(cur *T) (*T, error) {
-		if cur != nil {
-			return nil, r.wrap(*id, ErrAlreadyExists)
-		}
-		return &v, nil
-	}, true)
+	return r.write(ctx, write[T]{op: opCreate, personID: personID, id: k.ID, change: func(*T) (*T, error) { return &v, nil }})
 }
 
 // Replace overwrites an existing item with v (all fields). ifVersion, when not 0, must
 // equal the stored version.
-func (r *Related[T]) Replace(ctx context.Context, personID, id string, v T, ifVersion int64) (T, error) {
-	if err := checkIDs(personID, id); err != nil {
-		var zero T
-		return zero, err
-	}
-	return r.write(ctx, personID, id, ifVersion, func(cur *T) (*T, error) {
-		next := v
-		if err := r.sameIDs(&next, personID, id); err != nil {
-			return nil, err
-		}
-		return &next, nil
-	}, false)
+func (r *Related[T, P]) Replace(ctx context.Context, personID, id string, v T, ifVersion int64) (T, error) {
+	return r.Update(ctx, personID, id, func(cur *T) error {
+		*cur = v
+		return nil
+	}, ifVersion)
 }
 
-// Patch applies a JSON merge patch (RFC 7396) to an existing item: fields present replace
-// the stored ones, null clears an optional field, version is ignored.
-func (r *Related[T]) Patch(ctx context.Context, personID, id string, patch []byte, ifVersion int64) (T, error) {
+// Update changes an existing item: mutate receives the stored item and changes it in
+// place (the API applies a merge patch there). The ids must stay those of the path; the
+// version is the server's. ifVersion, when not 0, must equal the stored version (else
+// ErrVersionMismatch); without it, a concurrent write makes the store read again and
+// re-apply mutate.
+func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate func(*T) error, ifVersion int64) (T, error) {
 	if err := checkIDs(personID, id); err != nil {
 		var zero T
 		return zero, err
 	}
-	return r.write(ctx, personID, id, ifVersion, func(cur *T) (*T, error) {
-		next, err := clone(cur)
-		if err != nil {
+	return r.write(ctx, write[T]{op: opUpdate, personID: personID, id: id, ifVersion: ifVersion, change: func(cur *T) (*T, error) {
+		if err := mutate(cur); err != nil {
 			return nil, err
 		}
-		if err := DecodeJSON(patch, next); err != nil {
-			return nil, err
+		k := P(cur).itemKey()
+		if k.PersonID != "" && k.PersonID != personID {
+			return nil, mismatch("personId")
 		}
-		if err := r.sameIDs(next, personID, id); err != nil {
-			return nil, err
+		if k.ID != "" && k.ID != id {
+			return nil, mismatch("id")
 		}
-		return next, nil
-	}, false)
+		k.PersonID, k.ID = personID, id
+		return cur, nil
+	}})
 }
 
 // Delete removes one item.
-func (r *Related[T]) Delete(ctx context.Context, personID, id string, ifVersion int64) error {
+func (r *Related[T, P]) Delete(ctx context.Context, personID, id string, ifVersion int64) error {
 	if err := checkIDs(personID, id); err != nil {
 		return err
 	}
-	_, err := r.write(ctx, personID, id, ifVersion, func(cur *T) (*T, error) { return nil, nil }, false)
+	_, err := r.write(ctx, write[T]{op: opDelete, personID: personID, id: id, ifVersion: ifVersion,
+		change: func(*T) (*T, error) { return nil, nil }})
 	return err
 }
 
@@ -177,266 +182,198 @@ func checkIDs(personID, id string) error {
 	return checkID("id", id)
 }
 
-func mismatch(field string) error {
-	return &ValidationError{Fields: []FieldError{{Field: field, Message: "does not match the path"}}}
-}
+func mismatch(field string) error { return input.FieldErr(field, "does not match the path") }
 
-// sameIDs fills v's ids from the path, rejecting body ids that contradict it.
-func (r *Related[T]) sameIDs(v *T, personID, id string) error {
-	pid, vid := fieldsOf(v).ids()
-	if *pid != "" && *pid != personID {
-		return mismatch("personId")
-	}
-	if *vid != "" && *vid != id {
-		return mismatch("id")
-	}
-	*pid, *vid = personID, id
-	return nil
-}
-
-func (r *Related[T]) wrap(id string, err error) error {
+func (r *Related[T, P]) wrap(id string, err error) error {
 	return fmt.Errorf("%s %s: %w", r.kind.Entity, id, err)
 }
 
-// clone deep-copies v (decoding a patch writes through pointer fields).
-func clone[T Child](v *T) (*T, error) {
-	item, err := attributevalue.MarshalMap(v)
+// op is what a write does to its item.
+type op int
+
+const (
+	opCreate op = iota // the item must not exist yet
+	opUpdate           // the item must exist; it is replaced by the next state
+	opDelete           // the item must exist; it is removed
+)
+
+// write is one write of a related item.
+type write[T any] struct {
+	op           op
+	personID, id string
+	ifVersion    int64 // 0: none
+	// change computes the item's next state from the stored one (nil for a create);
+	// for a delete it returns nil.
+	change func(cur *T) (*T, error)
+	// staleDemotion is the id of a previous primary that does not exist any more (data
+	// written around the store): the pointer still names it, but there is nothing to demote.
+	staleDemotion string
+	// demoting is the previous primary the last attempt demoted, if any.
+	demoting string
+}
+
+// write is the one write path of related items: each attempt reads what the write
+// depends on, computes the next state, and commits it with conditions that fail if any
+// of that changed since; then the attempt is retried from a fresh read.
+func (r *Related[T, P]) write(ctx context.Context, w write[T]) (T, error) {
+	var out T
+	err := r.s.retry(ctx, func() error {
+		v, err := r.attempt(ctx, &w)
+		if err == nil && v != nil {
+			out = *v
+		}
+		return err
+	})
+	return out, err
+}
+
+func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
+	var cur *T
+	if w.op != opCreate {
+		var err error
+		if cur, err = r.read(ctx, w.personID, w.id); err != nil {
+			return nil, err
+		}
+		if v := P(cur).versioned().Version; w.ifVersion != 0 && v != w.ifVersion {
+			return nil, r.wrap(w.id, ErrVersionMismatch)
+		}
+	}
+	var curCopy *T
+	if cur != nil {
+		// change may modify cur in place; the conditions need the version read.
+		c := *cur
+		curCopy = &c
+	}
+	next, err := w.change(curCopy)
 	if err != nil {
 		return nil, err
 	}
-	var c T
-	return &c, attributevalue.UnmarshalMap(item, &c)
-}
-
-// write is the one write path of related items. Each attempt reads the current item
-// (unless creating), lets change compute the next state (nil deletes), and commits it
-// with conditions that fail if anything it read has changed since; such a failure is
-// retried, unless the caller pinned ifVersion.
-func (r *Related[T]) write(ctx context.Context, personID, id string, ifVersion int64, change func(cur *T) (*T, error), create bool) (T, error) {
-	var zero T
-	for attempt := 1; ; attempt++ {
-		v, err := r.writeOnce(ctx, personID, id, ifVersion, change, create)
-		if !errors.Is(err, errRetry) {
-			return v, err
-		}
-		if ifVersion != 0 && !create {
-			return zero, r.wrap(id, ErrVersionMismatch)
-		}
-		if attempt >= r.s.maxAttempts {
-			return zero, fmt.Errorf("%s %s: too much contention: %w", r.kind.Entity, id, err)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return zero, err
-		}
-	}
-}
-
-func (r *Related[T]) writeOnce(ctx context.Context, personID, id string, ifVersion int64, change func(cur *T) (*T, error), create bool) (T, error) {
-	var zero T
-	s, pk, sk := r.s, PersonPK(personID), r.kind.SK(id)
-
-	var cur *T
-	if !create {
-		item, err := s.getItem(ctx, pk, sk)
-		if err != nil {
-			return zero, r.wrap(id, err)
-		}
-		cur = new(T)
-		if err := attributevalue.UnmarshalMap(item, cur); err != nil {
-			return zero, fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, id, err)
-		}
-		if v := *fieldsOf(cur).version(); ifVersion != 0 && v != ifVersion {
-			return zero, r.wrap(id, ErrVersionMismatch)
-		}
-	}
-	next, err := change(cur)
-	if err != nil {
-		return zero, err
-	}
 	if next != nil {
-		nf := fieldsOf(next)
-		nf.setDefaults()
-		*nf.version() = 1
+		if d, ok := any(P(next)).(defaulter); ok {
+			d.setDefaults()
+		}
+		P(next).versioned().Version = 1
 		if cur != nil {
-			*nf.version() = *fieldsOf(cur).version() + 1
+			P(next).versioned().Version = P(cur).versioned().Version + 1
 		}
-		if err := nf.Validate(); err != nil {
-			return zero, err
+		if err := P(next).Validate(); err != nil {
+			return nil, err
 		}
 	}
 
-	// The item's own write, conditioned on what was read.
-	var own types.TransactWriteItem
-	switch {
-	case cur == nil:
-		item, err := ChildItem(*next)
+	t := r.s.tx()
+	profile := key(personPK(w.personID), profileSK)
+	switch w.op {
+	case opCreate:
+		item, err := childItem(P(next))
 		if err != nil {
-			return zero, err
+			return nil, err
 		}
-		own.Put = &types.Put{TableName: aws.String(s.table), Item: item,
-			ConditionExpression: aws.String("attribute_not_exists(" + AttrPK + ")")}
+		t.put(partItem, item, expression.AttributeNotExists(expression.Name(AttrPK)))
 	default:
-		cond, err := expression.NewBuilder().WithCondition(
-			expression.Name(AttrVersion).Equal(expression.Value(*fieldsOf(cur).version()))).Build()
-		if err != nil {
-			return zero, err
-		}
-		if next == nil {
-			own.Delete = &types.Delete{TableName: aws.String(s.table), Key: key(pk, sk),
-				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}
+		sameVersion := expression.Name(AttrVersion).Equal(expression.Value(P(cur).versioned().Version))
+		if w.op == opDelete {
+			t.del(partItem, key(personPK(w.personID), r.kind.sk(w.id)), &sameVersion)
 		} else {
-			item, err := ChildItem(*next)
+			item, err := childItem(P(next))
 			if err != nil {
-				return zero, err
+				return nil, err
 			}
-			own.Put = &types.Put{TableName: aws.String(s.table), Item: item,
-				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()}
+			t.put(partItem, item, sameVersion)
 		}
 	}
 
-	wasPrimary := cur != nil && isPrimary(cur)
-	nowPrimary := next != nil && isPrimary(next)
-	if r.kind.PrimaryAttr == "" || (!wasPrimary && !nowPrimary) {
-		return r.commitPlain(ctx, personID, id, own, cur == nil, next)
-	}
-	return r.commitPrimary(ctx, personID, id, own, cur == nil, nowPrimary, next)
-}
-
-func isPrimary[T Child](v *T) bool {
-	p := fieldsOf(v).primary()
-	return p != nil && *p
-}
-
-// commitPlain writes an item whose write does not touch the primary pointer: a create
-// checks in the same transaction that the person exists; an update or delete is a single
-// conditional request.
-func (r *Related[T]) commitPlain(ctx context.Context, personID, id string, own types.TransactWriteItem, create bool, next *T) (T, error) {
-	var zero T
-	s := r.s
-	var err error
-	switch {
-	case create:
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key(PersonPK(personID), ProfileSK),
-				ConditionExpression: aws.String("attribute_exists(" + AttrPK + ")")}},
-			own,
-		}})
-		if failed, conflict, ok := txFailures(err); ok {
-			switch {
-			case len(failed) == 2 && failed[0]:
-				return zero, fmt.Errorf("person %s: %w", personID, ErrNotFound)
-			case len(failed) == 2 && failed[1]:
-				return zero, r.wrap(id, ErrAlreadyExists)
-			case conflict:
-				return zero, errRetry
-			}
+	wasPrimary, nowPrimary := cur != nil && isPrimary(P(cur)), next != nil && isPrimary(P(next))
+	if r.kind.PrimaryAttr == "" || wasPrimary == nowPrimary {
+		// The pointer stays where it is: the item's own write, conditioned on its version,
+		// is all an update or delete needs (an item demoted meanwhile has a new version).
+		// A create checks that its person exists.
+		if w.op == opCreate {
+			t.check(partPerson, profile, expression.AttributeExists(expression.Name(AttrPK)))
 		}
-	case own.Delete != nil:
-		d := own.Delete
-		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: d.TableName, Key: d.Key,
-			ConditionExpression: d.ConditionExpression, ExpressionAttributeNames: d.ExpressionAttributeNames, ExpressionAttributeValues: d.ExpressionAttributeValues})
-	default:
-		p := own.Put
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item,
-			ConditionExpression: p.ConditionExpression, ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues})
+	} else if err := r.movePointer(ctx, w, t, nowPrimary); err != nil {
+		return nil, err
 	}
-	if conditionFailed(err) {
-		return zero, errRetry
+
+	var ce *conditionError
+	switch err := t.commit(ctx, r.s.db); {
+	case errors.Is(err, errConflict):
+		return nil, errRetry
+	case errors.As(err, &ce):
+		return nil, r.failed(w, ce)
+	case err != nil:
+		return nil, r.wrap(w.id, err)
 	}
-	return r.written(id, next, err)
+	return next, nil
 }
 
-// commitPrimary writes an item that is or becomes the kind's primary (or stops being it),
-// moving the PROFILE's pointer and demoting the previous primary in ONE transaction whose
-// conditions fail if another writer moved the pointer since it was read.
-func (r *Related[T]) commitPrimary(ctx context.Context, personID, id string, own types.TransactWriteItem, create, nowPrimary bool, next *T) (T, error) {
-	var zero T
-	s, attr, pk := r.s, r.kind.PrimaryAttr, PersonPK(personID)
-	profile, err := s.getItem(ctx, pk, ProfileSK)
-	if errors.Is(err, ErrNotFound) {
-		return zero, fmt.Errorf("person %s: %w", personID, ErrNotFound)
-	}
+// movePointer adds to t the PROFILE pointer change of a write that makes the item the
+// kind's primary or stops it being that: the pointer moves on condition that it still
+// holds what was read, and a previous primary is demoted.
+func (r *Related[T, P]) movePointer(ctx context.Context, w *write[T], t *tx, nowPrimary bool) error {
+	attr, pk := r.kind.PrimaryAttr, personPK(w.personID)
+	profile, err := r.s.getItem(ctx, pk, profileSK)
 	if err != nil {
-		return zero, err
+		return fmt.Errorf("person %s: %w", w.personID, err)
 	}
 	prev := ""
 	if v, ok := profile[attr].(*types.AttributeValueMemberS); ok {
 		prev = v.Value
 	}
-
-	items := []types.TransactWriteItem{own}
-	pointer := func(upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
-		e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-		if err != nil {
-			return err
-		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(pk, ProfileSK),
-			UpdateExpression: e.Update(), ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}})
-		return nil
-	}
 	unchanged := expression.Name(attr).AttributeNotExists()
 	if prev != "" {
 		unchanged = expression.Name(attr).Equal(expression.Value(prev))
 	}
+	exists := expression.AttributeExists(expression.Name(AttrPK))
 	switch {
-	case nowPrimary && prev != id:
-		// Become the primary: move the pointer, demote the previous primary.
-		if err := pointer(expression.Set(expression.Name(attr), expression.Value(id)),
-			expression.Name(AttrPK).AttributeExists().And(unchanged)); err != nil {
-			return zero, err
+	case nowPrimary && prev != w.id:
+		t.update(partPointer, key(pk, profileSK), expression.Set(expression.Name(attr), expression.Value(w.id)), exists.And(unchanged))
+		w.demoting = ""
+		if prev != "" && prev != w.staleDemotion {
+			w.demoting = prev
+			t.update(partDemote, key(pk, r.kind.sk(prev)),
+				expression.Set(expression.Name(attrIsPrimary), expression.Value(false)).Add(expression.Name(AttrVersion), expression.Value(1)),
+				exists)
 		}
-		if prev != "" {
-			e, err := expression.NewBuilder().
-				WithUpdate(expression.Set(expression.Name("isPrimary"), expression.Value(false)).
-					Add(expression.Name(AttrVersion), expression.Value(1))).
-				WithCondition(expression.Name(AttrPK).AttributeExists()).Build()
-			if err != nil {
-				return zero, err
-			}
-			items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(pk, r.kind.SK(prev)),
-				UpdateExpression: e.Update(), ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}})
-		}
-	case !nowPrimary && prev == id:
-		// Stop being the primary (patched to false, or deleted): clear the pointer.
-		if err := pointer(expression.Remove(expression.Name(attr)), unchanged); err != nil {
-			return zero, err
-		}
+	case !nowPrimary && prev == w.id:
+		t.update(partPointer, key(pk, profileSK), expression.Remove(expression.Name(attr)), exists.And(unchanged))
+	case w.op == opCreate:
+		// The pointer already names this new item (data written around the store): it
+		// is right, but the person must still exist.
+		t.check(partPerson, key(pk, profileSK), exists)
+	}
+	return nil
+}
+
+// failed turns the failed conditions of a commit into the write's result.
+func (r *Related[T, P]) failed(w *write[T], ce *conditionError) error {
+	switch {
+	case ce.failed(partPerson):
+		return fmt.Errorf("person %s: %w", w.personID, ErrNotFound)
+	case ce.failed(partItem) && w.op == opCreate:
+		return r.wrap(w.id, ErrAlreadyExists)
+	case ce.failed(partItem) && w.ifVersion != 0:
+		return r.wrap(w.id, ErrVersionMismatch)
+	case ce.only(partDemote):
+		// The pointer names a previous primary that no longer exists: move the pointer
+		// without demoting it.
+		w.staleDemotion = w.demoting
+		return errRetry
 	default:
-		// Already the primary and staying so; the pointer is right. A create must still
-		// check that the person exists.
-		if create {
-			items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table),
-				Key: key(pk, ProfileSK), ConditionExpression: aws.String("attribute_exists(" + AttrPK + ")")}})
-		}
+		// The item or the pointer changed since it was read (or the person is gone,
+		// which the next read tells).
+		return errRetry
 	}
-
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if failed, conflict, ok := txFailures(err); ok {
-		switch {
-		case create && len(failed) > 0 && failed[0]:
-			return zero, r.wrap(id, ErrAlreadyExists)
-		case len(failed) > 2 && failed[2] && !failed[0] && !failed[1]:
-			// The pointer names a previous primary that no longer exists (data written
-			// around the store): move the pointer without demoting it.
-			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items[:2]})
-			if _, _, ok := txFailures(err); ok {
-				return zero, errRetry
-			}
-		case conflict || len(failed) > 0:
-			return zero, errRetry
-		}
-	}
-	return r.written(id, next, err)
 }
 
-// written is the result of a committed write: the new item, or the zero value after a delete.
-func (r *Related[T]) written(id string, next *T, err error) (T, error) {
-	var zero T
-	if err != nil {
-		return zero, fmt.Errorf("write %s %s: %w", r.kind.Entity, id, err)
+// attrIsPrimary is the attribute of Primary.IsPrimary.
+var attrIsPrimary = func() string {
+	item, err := marshal(Primary{})
+	if err != nil || len(item) != 1 {
+		panic(fmt.Sprintf("persons: Primary must marshal to one attribute: %v", err))
 	}
-	if next == nil {
-		return zero, nil
+	for name := range item {
+		return name
 	}
-	return *next, nil
-}
+	return ""
+}()

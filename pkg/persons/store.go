@@ -2,9 +2,7 @@ package persons
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,9 +19,9 @@ type Store struct {
 	table string
 	now   func() time.Time
 	newID func() string
-	// maxAttempts bounds the optimistic retry loops (isPrimary switches, patches
-	// without an expected version) under contention.
-	maxAttempts int
+	// retryBudget bounds the time the optimistic retry loops (isPrimary switches,
+	// writes without an expected version) spend under contention; see retry.
+	retryBudget time.Duration
 }
 
 // New returns a Store on the named table.
@@ -33,7 +31,7 @@ func New(db *dynamodb.Client, table string) *Store {
 		table:       table,
 		now:         time.Now,
 		newID:       uuid.NewString,
-		maxAttempts: 60,
+		retryBudget: DefaultRetryBudget,
 	}
 }
 
@@ -48,6 +46,10 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrPK: sv(pk), AttrSK: sv(sk)}
 }
 
+func (s *Store) tx() *tx { return &tx{table: s.table} }
+
+// getItem reads one item, strongly consistent (a write conditioned on what it read must
+// not start from a stale copy); ErrNotFound when it does not exist.
 func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
@@ -132,45 +134,3 @@ func partitionQuery(table, pk string, cond *expression.KeyConditionBuilder, proj
 		ConsistentRead:            aws.Bool(true),
 	}, nil
 }
-
-// conditionFailed reports whether err is a failed condition of a single-item write.
-func conditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
-}
-
-// txFailures returns, for a cancelled transaction, which of its items failed their
-// condition, and whether the cancellation was a conflict with another transaction
-// (worth retrying). ok is false when err is not a cancellation.
-func txFailures(err error) (failed []bool, conflict, ok bool) {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		var tcf *types.TransactionConflictException
-		return nil, errors.As(err, &tcf), errors.As(err, &tcf)
-	}
-	failed = make([]bool, len(tce.CancellationReasons))
-	for i, r := range tce.CancellationReasons {
-		switch aws.ToString(r.Code) {
-		case "ConditionalCheckFailed":
-			failed[i] = true
-		case "TransactionConflict":
-			conflict = true
-		}
-	}
-	return failed, conflict, true
-}
-
-// backoff sleeps before retry attempt n (from 1) with capped exponential full jitter.
-func backoff(ctx context.Context, n int) error {
-	d := 5 * time.Millisecond << min(n, 6)
-	t := time.NewTimer(rand.N(d) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-var errRetry = errors.New("retry: concurrent change")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -70,15 +71,15 @@ func (f *fixture) createPerson(t *testing.T, first, last string) persons.Person 
 }
 
 func newAddress(primary bool) persons.Address {
-	return persons.Address{Type: "home", Street: "1 Main St", City: "Springfield", State: "IL", PostalCode: "62701", Country: "US", IsPrimary: primary}
+	return persons.Address{Type: "home", Street: "1 Main St", City: "Springfield", State: "IL", PostalCode: "62701", Country: "US", Primary: persons.Primary{IsPrimary: primary}}
 }
 
 func newBankAccount(primary bool) persons.BankAccount {
-	return persons.BankAccount{BankName: "Bank", AccountType: "checking", AccountNumberLast4: "1234", IBAN: ptr("GB82WEST12345698765432"), BIC: ptr("DEUTDEFF"), IsPrimary: primary}
+	return persons.BankAccount{BankName: "Bank", AccountType: "checking", AccountNumberLast4: "1234", IBAN: ptr("GB82WEST12345698765432"), BIC: ptr("DEUTDEFF"), Primary: persons.Primary{IsPrimary: primary}}
 }
 
 func newContact(primary bool) persons.ContactInfo {
-	return persons.ContactInfo{Type: "email", Value: "ann@example.com", IsPrimary: primary}
+	return persons.ContactInfo{Type: "email", Value: "ann@example.com", Primary: persons.Primary{IsPrimary: primary}}
 }
 
 func newEmployment() persons.Employment {
@@ -94,7 +95,7 @@ func wantErr(t *testing.T, err, target error) {
 
 func wantField(t *testing.T, err error, field string) {
 	t.Helper()
-	var ve *persons.ValidationError
+	var ve *input.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v, want a ValidationError on %q", err, field)
 	}
@@ -284,7 +285,7 @@ func TestPatchPerson(t *testing.T) {
 
 	var patched persons.Person
 	reqs := count(t, func(ctx context.Context) (err error) {
-		patched, err = f.store.PatchPerson(ctx, a.ID, []byte(`{"lastName":"Zimmer","dateOfBirth":null,"version":99,"createdAt":"2000-01-01T00:00:00Z"}`), 1)
+		patched, err = f.store.UpdatePerson(ctx, a.ID, merge[persons.Person](`{"lastName":"Zimmer","dateOfBirth":null,"version":99,"createdAt":"2000-01-01T00:00:00Z"}`), 1)
 		return err
 	})
 	if reqs != 2 {
@@ -302,15 +303,15 @@ func TestPatchPerson(t *testing.T) {
 		t.Fatalf("stored %+v", got)
 	}
 
-	_, err := f.store.PatchPerson(ctx, a.ID, []byte(`{"firstName":"X"}`), 1)
+	_, err := f.store.UpdatePerson(ctx, a.ID, merge[persons.Person](`{"firstName":"X"}`), 1)
 	wantErr(t, err, persons.ErrVersionMismatch)
-	_, err = f.store.PatchPerson(ctx, a.ID, []byte(`{"firstName":""}`), 0)
+	_, err = f.store.UpdatePerson(ctx, a.ID, merge[persons.Person](`{"firstName":""}`), 0)
 	wantField(t, err, "firstName")
-	_, err = f.store.PatchPerson(ctx, a.ID, []byte(`{"nickname":"X"}`), 0)
+	_, err = f.store.UpdatePerson(ctx, a.ID, merge[persons.Person](`{"nickname":"X"}`), 0)
 	wantField(t, err, "nickname")
-	_, err = f.store.PatchPerson(ctx, a.ID, []byte(`{"id":"`+uuid.NewString()+`"}`), 0)
+	_, err = f.store.UpdatePerson(ctx, a.ID, merge[persons.Person](`{"id":"`+uuid.NewString()+`"}`), 0)
 	wantField(t, err, "id")
-	_, err = f.store.PatchPerson(ctx, uuid.NewString(), []byte(`{}`), 0)
+	_, err = f.store.UpdatePerson(ctx, uuid.NewString(), merge[persons.Person](`{}`), 0)
 	wantErr(t, err, persons.ErrNotFound)
 	if got, _ := f.store.GetPerson(ctx, a.ID); got.Version != 2 || got.FirstName != "Ann" {
 		t.Fatalf("rejected patches changed the person: %+v", got)
@@ -358,7 +359,7 @@ func TestPersonDetailsInOneRequest(t *testing.T) {
 	}
 }
 
-func mustCreate[T persons.Child](t *testing.T, r *persons.Related[T], personID string, v T) T {
+func mustCreate[T any, P persons.Record[T]](t *testing.T, r *persons.Related[T, P], personID string, v T) T {
 	t.Helper()
 	got, err := r.Create(context.Background(), personID, v)
 	if err != nil {
@@ -441,7 +442,7 @@ func TestConcurrentPrimaryWriters(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.store.Addresses().Patch(ctx, p.ID, id, []byte(`{"isPrimary":true}`), 0)
+			_, err := f.store.Addresses().Update(ctx, p.ID, id, merge[persons.Address](`{"isPrimary":true}`), 0)
 			errs <- err
 		}()
 	}

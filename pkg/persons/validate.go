@@ -11,9 +11,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/personsapi/persons/pkg/iban"
+	"github.com/personsapi/persons/pkg/input"
 )
 
-// Validation rules of the original design. Lengths count characters (runes), not bytes.
+// checks collects the failing fields of one value.
+type checks struct{ input.Fields }
+
+// Validation rules of the entity fields. Lengths count characters (runes), not bytes.
 //
 // Validate checks every field, including ids: the store fills generated ids and defaults
 // (currency) in before it validates, so a value reaching the table always passes.
@@ -29,16 +34,16 @@ func ValidID(s string) bool {
 	return err == nil
 }
 
-// Validate reports every invalid field of p at once as a *ValidationError.
+// Validate reports every invalid field of p at once as a *input.ValidationError.
 // createdAt and updatedAt belong to the server: they are only checked when set.
 func (p *Person) Validate() error {
-	var fe fieldErrors
+	var fe checks
 	fe.id("id", p.ID)
 	fe.text("firstName", p.FirstName, 100)
 	fe.text("lastName", p.LastName, 100)
 	if p.DateOfBirth != nil {
 		if t, ok := fe.dateTime("dateOfBirth", *p.DateOfBirth); ok && t.After(time.Now()) {
-			fe.add("dateOfBirth", "must not be in the future")
+			fe.Add("dateOfBirth", "must not be in the future")
 		}
 	}
 	if p.Gender != nil {
@@ -50,12 +55,12 @@ func (p *Person) Validate() error {
 	if p.UpdatedAt != "" {
 		fe.dateTime("updatedAt", p.UpdatedAt)
 	}
-	return fe.err()
+	return fe.Err()
 }
 
-// Validate reports every invalid field at once as a *ValidationError.
+// Validate reports every invalid field at once as a *input.ValidationError.
 func (a *Address) Validate() error {
-	var fe fieldErrors
+	var fe checks
 	fe.id("id", a.ID)
 	fe.id("personId", a.PersonID)
 	fe.oneOf("type", a.Type, AddressTypes)
@@ -64,46 +69,46 @@ func (a *Address) Validate() error {
 	fe.text("state", a.State, 100)
 	fe.text("postalCode", a.PostalCode, 20)
 	fe.text("country", a.Country, 100)
-	return fe.err()
+	return fe.Err()
 }
 
-// Validate reports every invalid field at once as a *ValidationError.
+// Validate reports every invalid field at once as a *input.ValidationError.
 func (b *BankAccount) Validate() error {
-	var fe fieldErrors
+	var fe checks
 	fe.id("id", b.ID)
 	fe.id("personId", b.PersonID)
 	fe.text("bankName", b.BankName, 100)
 	fe.oneOf("accountType", b.AccountType, AccountTypes)
 	if !isLast4(b.AccountNumberLast4) {
-		fe.add("accountNumberLast4", "must be exactly 4 digits")
+		fe.Add("accountNumberLast4", "must be exactly 4 digits")
 	}
 	if b.IBAN != nil {
 		if msg := ibanProblem(*b.IBAN); msg != "" {
-			fe.add("iban", msg)
+			fe.Add("iban", msg)
 		}
 	}
 	if b.BIC != nil && !isBIC(*b.BIC) {
-		fe.add("bic", "must be a BIC of 8 or 11 upper-case letters and digits, e.g. DEUTDEFF or DEUTDEFF500")
+		fe.Add("bic", "must be a BIC of 8 or 11 upper-case letters and digits, e.g. DEUTDEFF or DEUTDEFF500")
 	}
-	return fe.err()
+	return fe.Err()
 }
 
-// Validate reports every invalid field at once as a *ValidationError.
+// Validate reports every invalid field at once as a *input.ValidationError.
 func (c *ContactInfo) Validate() error {
-	var fe fieldErrors
+	var fe checks
 	fe.id("id", c.ID)
 	fe.id("personId", c.PersonID)
 	typeOK := fe.oneOf("type", c.Type, ContactTypes)
 	if fe.text("value", c.Value, 200) && typeOK && c.Type == "email" && !isEmail(c.Value) {
-		fe.add("value", "must be an email address such as name@example.com")
+		fe.Add("value", "must be an email address such as name@example.com")
 	}
-	return fe.err()
+	return fe.Err()
 }
 
-// Validate reports every invalid field at once as a *ValidationError.
+// Validate reports every invalid field at once as a *input.ValidationError.
 // An empty currency is invalid: the store fills in DefaultCurrency before validating.
 func (e *Employment) Validate() error {
-	var fe fieldErrors
+	var fe checks
 	fe.id("id", e.ID)
 	fe.id("personId", e.PersonID)
 	fe.text("companyName", e.CompanyName, 200)
@@ -115,45 +120,45 @@ func (e *Employment) Validate() error {
 	start, startOK := fe.dateTime("startDate", e.StartDate)
 	if e.EndDate != nil {
 		if end, ok := fe.dateTime("endDate", *e.EndDate); ok && startOK && end.Before(start) {
-			fe.add("endDate", "must not be before startDate")
+			fe.Add("endDate", "must not be before startDate")
 		}
 		// Reported on isCurrent so that it shows up together with any endDate problem.
 		if e.IsCurrent {
-			fe.add("isCurrent", "must be false when endDate is set")
+			fe.Add("isCurrent", "must be false when endDate is set")
 		}
 	}
 	if e.Salary != nil && !(*e.Salary > 0 && !math.IsInf(*e.Salary, 1)) { // NaN fails > 0
-		fe.add("salary", "must be a positive number")
+		fe.Add("salary", "must be a positive number")
 	}
 	if !isCurrency(e.Currency) {
-		fe.add("currency", "must be a 3-letter upper-case currency code such as USD")
+		fe.Add("currency", "must be a 3-letter upper-case currency code such as USD")
 	}
-	return fe.err()
+	return fe.Err()
 }
 
 // id checks a required id.
-func (fe *fieldErrors) id(field, s string) {
+func (fe *checks) id(field, s string) {
 	switch {
 	case s == "":
-		fe.add(field, "is required")
+		fe.Add(field, "is required")
 	case !ValidID(s):
-		fe.add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000")
+		fe.Add(field, "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000")
 	}
 }
 
 // text checks a required free-text field of 1 to maxLen characters and reports whether it
 // passed. Control characters are rejected because the GSI1 sort key joins names with
 // U+001F, and nothing legitimate in a name or address needs them.
-func (fe *fieldErrors) text(field, s string, maxLen int) bool {
+func (fe *checks) text(field, s string, maxLen int) bool {
 	switch {
 	case !utf8.ValidString(s):
-		fe.add(field, "must be valid UTF-8")
+		fe.Add(field, "must be valid UTF-8")
 	case strings.ContainsFunc(s, unicode.IsControl):
-		fe.add(field, "must not contain control characters")
+		fe.Add(field, "must not contain control characters")
 	case strings.TrimSpace(s) == "":
-		fe.add(field, "is required")
+		fe.Add(field, "is required")
 	case utf8.RuneCountInString(s) > maxLen:
-		fe.add(field, fmt.Sprintf("must be at most %d characters", maxLen))
+		fe.Add(field, fmt.Sprintf("must be at most %d characters", maxLen))
 	default:
 		return true
 	}
@@ -161,12 +166,12 @@ func (fe *fieldErrors) text(field, s string, maxLen int) bool {
 }
 
 // oneOf checks a required enumeration value and reports whether it passed.
-func (fe *fieldErrors) oneOf(field, s string, allowed []string) bool {
+func (fe *checks) oneOf(field, s string, allowed []string) bool {
 	switch {
 	case s == "":
-		fe.add(field, "is required")
+		fe.Add(field, "is required")
 	case !slices.Contains(allowed, s):
-		fe.add(field, "must be one of "+strings.Join(allowed, ", "))
+		fe.Add(field, "must be one of "+strings.Join(allowed, ", "))
 	default:
 		return true
 	}
@@ -174,14 +179,14 @@ func (fe *fieldErrors) oneOf(field, s string, allowed []string) bool {
 }
 
 // dateTime checks a required RFC 3339 date-time and returns it when valid.
-func (fe *fieldErrors) dateTime(field, s string) (time.Time, bool) {
+func (fe *checks) dateTime(field, s string) (time.Time, bool) {
 	if s == "" {
-		fe.add(field, "is required")
+		fe.Add(field, "is required")
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		fe.add(field, "must be an RFC 3339 date-time such as 2006-01-02T15:04:05Z")
+		fe.Add(field, "must be an RFC 3339 date-time such as 2006-01-02T15:04:05Z")
 		return time.Time{}, false
 	}
 	return t, true
@@ -232,22 +237,7 @@ func ibanProblem(s string) string {
 	if !isUpper(s[0]) || !isUpper(s[1]) || !isDigit(s[2]) || !isDigit(s[3]) || !isUpperAlnum(s[4:]) {
 		return "must be a 2-letter country code, 2 check digits and the account identifier, in upper-case letters and digits without spaces"
 	}
-	// Check digits 00, 01 and 99 never come out of the ISO 7064 computation, although
-	// 99 would pass the mod-97 test.
-	if cd := s[2:4]; cd < "02" || cd > "98" {
-		return "has invalid check digits"
-	}
-	// Move the first four characters to the end, replace letters by 10..35 and take the
-	// remainder modulo 97 digit by digit, so that no big integers are needed.
-	r := 0
-	for _, c := range []byte(s[4:] + s[:4]) {
-		if isDigit(c) {
-			r = (r*10 + int(c-'0')) % 97
-		} else {
-			r = (r*100 + int(c-'A'+10)) % 97
-		}
-	}
-	if r != 1 {
+	if !iban.ValidCheckDigits(s) {
 		return "has invalid check digits"
 	}
 	return ""

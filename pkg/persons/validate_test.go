@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/personsapi/persons/pkg/input"
 )
 
 const (
@@ -15,16 +17,20 @@ const (
 
 func ptr[T any](v T) *T { return &v }
 
-// failingFields returns the sorted field names of a *ValidationError, nil for a nil error,
+// failingFields returns the sorted field names of a *input.ValidationError, nil for a nil error,
 // and fails the test for any other error or for an entry without a message.
 func failingFields(t *testing.T, err error) []string {
 	t.Helper()
 	if err == nil {
 		return nil
 	}
-	fields := decodeErrFields(t, err)
+	var ve *input.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error %T %q is not a *input.ValidationError", err, err)
+	}
+	fields := ve.Fields
 	if len(fields) == 0 {
-		t.Fatalf("ValidationError without fields")
+		t.Fatalf("input.ValidationError without fields")
 	}
 	var names []string
 	for _, f := range fields {
@@ -100,26 +106,26 @@ func validPerson() Person {
 		Gender:      ptr("female"),
 		CreatedAt:   "2024-01-02T03:04:05.678Z",
 		UpdatedAt:   "2024-01-02T03:04:05.678+01:00",
-		Version:     3,
+		Versioned:   Versioned{Version: 3},
 	}
 }
 
 func validAddress() Address {
-	return Address{ID: testID, PersonID: testPersonID, Type: "home", Street: "12 St James's Square",
-		City: "London", State: "Greater London", PostalCode: "SW1Y 4JH", Country: "United Kingdom", IsPrimary: true}
+	return Address{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, Type: "home", Street: "12 St James's Square",
+		City: "London", State: "Greater London", PostalCode: "SW1Y 4JH", Country: "United Kingdom", Primary: Primary{IsPrimary: true}}
 }
 
 func validBankAccount() BankAccount {
-	return BankAccount{ID: testID, PersonID: testPersonID, BankName: "Westminster Bank", AccountType: "checking",
+	return BankAccount{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, BankName: "Westminster Bank", AccountType: "checking",
 		AccountNumberLast4: "5432", IBAN: ptr("GB82WEST12345698765432"), BIC: ptr("NWBKGB2L")}
 }
 
 func validContact() ContactInfo {
-	return ContactInfo{ID: testID, PersonID: testPersonID, Type: "email", Value: "ada@example.com", IsPrimary: true}
+	return ContactInfo{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, Type: "email", Value: "ada@example.com", Primary: Primary{IsPrimary: true}}
 }
 
 func validEmployment() Employment {
-	return Employment{ID: testID, PersonID: testPersonID, CompanyName: "Analytical Engines Ltd", Position: "Engineer",
+	return Employment{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, CompanyName: "Analytical Engines Ltd", Position: "Engineer",
 		Department: ptr("R&D"), StartDate: "2019-03-01T09:00:00Z", EndDate: ptr("2023-06-30T17:00:00Z"),
 		Salary: ptr(85000.5), Currency: "GBP"}
 }
@@ -288,7 +294,7 @@ func TestValidateBankAccount(t *testing.T) {
 		{"last4 empty", func(b *BankAccount) { b.AccountNumberLast4 = "" }, []string{"accountNumberLast4"}},
 		{"last4 full-width digits", func(b *BankAccount) { b.AccountNumberLast4 = "１２３４" }, []string{"accountNumberLast4"}},
 		{"everything wrong", func(b *BankAccount) {
-			*b = BankAccount{ID: "a", PersonID: "b", BankName: "", AccountType: "x", AccountNumberLast4: "x",
+			*b = BankAccount{ItemKey: ItemKey{ID: "a", PersonID: "b"}, BankName: "", AccountType: "x", AccountNumberLast4: "x",
 				IBAN: ptr("x"), BIC: ptr("x")}
 		}, []string{"accountNumberLast4", "accountType", "bankName", "bic", "iban", "id", "personId"}},
 	}
@@ -395,7 +401,7 @@ func TestValidateContact(t *testing.T) {
 		{"value blank", func(c *ContactInfo) { c.Type, c.Value = "phone", blank }, []string{"value"}},
 		{"value control", func(c *ContactInfo) { c.Type, c.Value = "phone", "123\x1f" }, []string{"value"}},
 		{"ids missing", func(c *ContactInfo) { c.ID, c.PersonID = "", "" }, []string{"id", "personId"}},
-		{"everything wrong", func(c *ContactInfo) { *c = ContactInfo{ID: "-", Type: "pigeon", Value: "\x00"} },
+		{"everything wrong", func(c *ContactInfo) { *c = ContactInfo{ItemKey: ItemKey{ID: "-"}, Type: "pigeon", Value: "\x00"} },
 			[]string{"id", "personId", "type", "value"}},
 	}
 	for _, tc := range []struct {
@@ -484,7 +490,7 @@ func TestValidateEmployment(t *testing.T) {
 		{"currency empty", func(e *Employment) { e.Currency = "" }, []string{"currency"}},
 		{"currency non-ASCII", func(e *Employment) { e.Currency = "ÜSD" }, []string{"currency"}},
 		{"everything wrong", func(e *Employment) {
-			*e = Employment{ID: "?", PersonID: "?", CompanyName: blank, Position: h101, Department: ptr(""),
+			*e = Employment{ItemKey: ItemKey{ID: "?", PersonID: "?"}, CompanyName: blank, Position: h101, Department: ptr(""),
 				StartDate: "2020-01-01T00:00:00Z", EndDate: ptr("2019-01-01T00:00:00Z"), IsCurrent: true,
 				Salary: ptr(-1.0), Currency: "usd"}
 		}, []string{"companyName", "currency", "department", "endDate", "id", "isCurrent", "personId", "position", "salary"}},
@@ -504,11 +510,11 @@ func TestValidateMessages(t *testing.T) {
 	a := validAddress()
 	a.Type = "holiday"
 	a.City = h101
-	var ve *ValidationError
+	var ve *input.ValidationError
 	if !errors.As(a.Validate(), &ve) {
-		t.Fatal("want a *ValidationError")
+		t.Fatal("want a *input.ValidationError")
 	}
-	want := []FieldError{
+	want := []input.FieldError{
 		{Field: "type", Message: "must be one of home, work, billing, shipping"},
 		{Field: "city", Message: "must be at most 100 characters"},
 	}

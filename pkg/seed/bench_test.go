@@ -11,6 +11,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // putOneByOne is the original design's seeder, reimplemented as the baseline: one
@@ -39,7 +40,7 @@ func BenchmarkSeed(b *testing.B) {
 	people := make([][]map[string]types.AttributeValue, n)
 	total := 0
 	for i := range people {
-		items, err := Items(Person(seed, i))
+		items, err := persons.Items(Person(seed, i))
 		if err != nil {
 			b.Fatal(err)
 		}

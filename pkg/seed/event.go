@@ -8,8 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/input"
 )
 
 // Limits and defaults of the seed Lambda's event.
@@ -35,13 +34,12 @@ func ParseEvent(payload []byte) (Options, error) {
 		return o, nil
 	}
 	var e Event
-	if err := persons.DecodeJSON(payload, &e); err != nil {
+	if err := input.Decode(payload, &e); err != nil {
 		return Options{}, fmt.Errorf("invalid seed event: %w", err)
 	}
 	if e.Count != nil {
 		if *e.Count < 1 || *e.Count > MaxCount {
-			return Options{}, fmt.Errorf("invalid seed event: %w", &persons.ValidationError{Fields: []persons.FieldError{
-				{Field: "count", Message: fmt.Sprintf("must be between 1 and %d", MaxCount)}}})
+			return Options{}, fmt.Errorf("invalid seed event: %w", input.FieldErr("count", fmt.Sprintf("must be between 1 and %d", MaxCount)))
 		}
 		o.Count = *e.Count
 	}

@@ -7,15 +7,14 @@ package seed
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/brianvoe/gofakeit/v7"
 	"github.com/google/uuid"
 
+	"github.com/personsapi/persons/pkg/iban"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -78,7 +77,7 @@ func ptr[T any](v T) *T { return &v }
 
 func (g *gen) person() persons.PersonDetails {
 	f := g.f
-	p := persons.Person{ID: g.id(), FirstName: f.FirstName(), LastName: f.LastName(), Version: 1}
+	p := persons.Person{ID: g.id(), FirstName: f.FirstName(), LastName: f.LastName(), Versioned: persons.Versioned{Version: 1}}
 	// Ages 18 to 80 on refTime.
 	dob := g.between(refTime.AddDate(-81, 0, 1), refTime.AddDate(-18, 0, 0))
 	p.DateOfBirth = ptr(day(dob))
@@ -129,11 +128,11 @@ func (g *gen) address(personID string, primary bool) persons.Address {
 		typ = f.RandomString(persons.AddressTypes)
 	}
 	return persons.Address{
-		ID: g.id(), PersonID: personID, Type: typ,
+		ItemKey: persons.ItemKey{ID: g.id(), PersonID: personID}, Type: typ,
 		// gofakeit's streets, cities, states and zip codes are American; a random country
 		// would not match them.
 		Street: a.Street, City: a.City, State: a.State, PostalCode: a.Zip, Country: "United States",
-		IsPrimary: primary, Version: 1,
+		Primary: persons.Primary{IsPrimary: primary}, Versioned: persons.Versioned{Version: 1},
 	}
 }
 
@@ -150,21 +149,6 @@ var ibanFormats = []ibanFormat{
 	{"BE", false, 12}, {"AT", false, 16}, {"IE", true, 14}, {"CH", false, 17}, {"PL", false, 24},
 }
 
-// IBANCheckDigits returns the two ISO 7064 mod-97 check digits for the BBAN of country:
-// the remainder of BBAN + country + "00" (letters as 10..35) modulo 97, subtracted from 98.
-func IBANCheckDigits(country, bban string) string {
-	r := 0
-	for _, c := range []byte(bban + country + "00") {
-		switch {
-		case '0' <= c && c <= '9':
-			r = (r*10 + int(c-'0')) % 97
-		case 'A' <= c && c <= 'Z':
-			r = (r*100 + int(c-'A'+10)) % 97
-		}
-	}
-	return fmt.Sprintf("%02d", 98-r)
-}
-
 func (g *gen) bankAccount(personID string, primary bool) persons.BankAccount {
 	f := g.f
 	ff := ibanFormats[f.IntN(len(ibanFormats))]
@@ -173,19 +157,19 @@ func (g *gen) bankAccount(personID string, primary bool) persons.BankAccount {
 	if ff.bankCode {
 		bban = bank + bban
 	}
-	iban := ff.country + IBANCheckDigits(ff.country, bban) + bban
+	number := ff.country + iban.CheckDigits(ff.country, bban) + bban
 	// BIC: bank code, country, location, and for some a branch code.
 	bic := bank + ff.country + strings.ToUpper(f.LetterN(1)) + f.DigitN(1)
 	if f.Bool() {
 		bic += f.DigitN(3)
 	}
 	return persons.BankAccount{
-		ID: g.id(), PersonID: personID,
+		ItemKey:            persons.ItemKey{ID: g.id(), PersonID: personID},
 		BankName:           f.BankName(),
 		AccountType:        pick(f, persons.AccountTypes, 60, 30, 10),
-		AccountNumberLast4: iban[len(iban)-4:],
-		IBAN:               &iban, BIC: &bic,
-		IsPrimary: primary, Version: 1,
+		AccountNumberLast4: number[len(number)-4:],
+		IBAN:               &number, BIC: &bic,
+		Primary: persons.Primary{IsPrimary: primary}, Versioned: persons.Versioned{Version: 1},
 	}
 }
 
@@ -209,8 +193,8 @@ func (g *gen) contact(p persons.Person, primary bool) persons.ContactInfo {
 		value = "@" + f.Username()
 	}
 	return persons.ContactInfo{
-		ID: g.id(), PersonID: p.ID, Type: typ, Value: value,
-		IsPrimary: primary, IsVerified: f.Float64() < 0.7, Version: 1,
+		ItemKey: persons.ItemKey{ID: g.id(), PersonID: p.ID}, Type: typ, Value: value,
+		Primary: persons.Primary{IsPrimary: primary}, IsVerified: f.Float64() < 0.7, Versioned: persons.Versioned{Version: 1},
 	}
 }
 
@@ -250,9 +234,9 @@ var currencies = []string{"USD", "EUR", "GBP"}
 func (g *gen) employment(personID string, current bool) persons.Employment {
 	f := g.f
 	e := persons.Employment{
-		ID: g.id(), PersonID: personID,
+		ItemKey:     persons.ItemKey{ID: g.id(), PersonID: personID},
 		CompanyName: f.Company(), Position: f.JobTitle(),
-		IsCurrent: current, Version: 1,
+		IsCurrent: current, Versioned: persons.Versioned{Version: 1},
 	}
 	if f.Float64() < 0.8 {
 		e.Department = ptr(f.RandomString(departments))
@@ -274,55 +258,4 @@ func (g *gen) employment(personID string, current bool) persons.Employment {
 	e.Salary = ptr(float64(f.IntRange(60, 500)) * 500)
 	e.Currency = f.RandomString(currencies)
 	return e
-}
-
-// Items returns the DynamoDB items of d: the PROFILE item, with the pointers to the
-// primary address, bank account and contact that the store keeps on it, and one item per
-// related item. All keys come from persons.PersonItem and persons.ChildItem.
-func Items(d persons.PersonDetails) ([]map[string]types.AttributeValue, error) {
-	profile, err := persons.PersonItem(d.Person)
-	if err != nil {
-		return nil, err
-	}
-	pointTo := func(k persons.Kind, id string) {
-		profile[k.PrimaryAttr] = &types.AttributeValueMemberS{Value: id}
-	}
-	for _, a := range d.Addresses {
-		if a.IsPrimary {
-			pointTo(persons.AddressKind, a.ID)
-		}
-	}
-	for _, b := range d.BankAccounts {
-		if b.IsPrimary {
-			pointTo(persons.BankAccountKind, b.ID)
-		}
-	}
-	for _, c := range d.Contacts {
-		if c.IsPrimary {
-			pointTo(persons.ContactKind, c.ID)
-		}
-	}
-	items := make([]map[string]types.AttributeValue, 0, 1+len(d.Addresses)+len(d.BankAccounts)+len(d.Contacts)+len(d.Employments))
-	items = append(items, profile)
-	if items, err = appendItems(items, d.Addresses); err != nil {
-		return nil, err
-	}
-	if items, err = appendItems(items, d.BankAccounts); err != nil {
-		return nil, err
-	}
-	if items, err = appendItems(items, d.Contacts); err != nil {
-		return nil, err
-	}
-	return appendItems(items, d.Employments)
-}
-
-func appendItems[T persons.Child](items []map[string]types.AttributeValue, vs []T) ([]map[string]types.AttributeValue, error) {
-	for _, v := range vs {
-		item, err := persons.ChildItem(v)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, item)
-	}
-	return items, nil
 }

@@ -11,22 +11,6 @@ import (
 	"github.com/personsapi/persons/pkg/persons"
 )
 
-func TestIBANCheckDigits(t *testing.T) {
-	tests := []struct{ iban string }{
-		{"GB82WEST12345698765432"},
-		{"DE89370400440532013000"},
-		{"NL91ABNA0417164300"},
-		{"FR1420041010050500013M02606"},
-		{"BE68539007547034"},
-		{"CH9300762011623852957"},
-	}
-	for _, tt := range tests {
-		if got := IBANCheckDigits(tt.iban[:2], tt.iban[4:]); got != tt.iban[2:4] {
-			t.Errorf("IBANCheckDigits(%s) = %s, want %s", tt.iban, got, tt.iban[2:4])
-		}
-	}
-}
-
 func TestGenerateIsDeterministic(t *testing.T) {
 	a, err := json.Marshal(Generate(42, 200))
 	if err != nil {
@@ -113,7 +97,7 @@ func TestGenerateShape(t *testing.T) {
 			}
 			currencies[e.Currency]++
 		}
-		is, err := Items(d)
+		is, err := persons.Items(d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +161,7 @@ func validate(d persons.PersonDetails) error {
 
 func TestItemsPointToPrimaries(t *testing.T) {
 	d := Person(7, 0)
-	items, err := Items(d)
+	items, err := persons.Items(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +170,7 @@ func TestItemsPointToPrimaries(t *testing.T) {
 		t.Fatalf("%d items, want %d", len(items), want)
 	}
 	profile := items[0]
-	for k, id := range map[persons.Kind]string{
+	for k, id := range map[*persons.Kind]string{
 		persons.AddressKind:     d.Addresses[0].ID,
 		persons.BankAccountKind: d.BankAccounts[0].ID,
 		persons.ContactKind:     d.Contacts[0].ID,
@@ -195,7 +179,7 @@ func TestItemsPointToPrimaries(t *testing.T) {
 			t.Errorf("profile %s = %q, want %q", k.PrimaryAttr, got, id)
 		}
 	}
-	if got := attrS(profile[persons.AttrSK]); got != persons.ProfileSK {
+	if got := attrS(profile[persons.AttrEntity]); got != "Person" {
 		t.Errorf("first item sk = %q, want the profile", got)
 	}
 }

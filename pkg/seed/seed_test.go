@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -37,7 +38,7 @@ func generatedItems(t *testing.T, seed int64, n int) map[string]map[string]types
 	t.Helper()
 	want := map[string]map[string]types.AttributeValue{}
 	for _, d := range Generate(seed, n) {
-		items, err := Items(d)
+		items, err := persons.Items(d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +202,7 @@ func TestClearRemovesEveryPersonItemOrphansIncluded(t *testing.T) {
 	// Orphans: related items of a person that has no profile item.
 	orphan := Person(1, 10_000)
 	orphan.Employments = nil
-	items, err := Items(orphan)
+	items, err := persons.Items(orphan)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +367,7 @@ func TestHandlerRejectsBadEvents(t *testing.T) {
 	h := Handler(db, table)
 	for _, tt := range badEvents {
 		_, err := h(ctxFor(t), json.RawMessage(tt.event))
-		var ve *persons.ValidationError
+		var ve *input.ValidationError
 		if !errors.As(err, &ve) || len(ve.Fields) == 0 || ve.Fields[0].Field != tt.field {
 			t.Errorf("event %s: err = %v, want a validation error on %q", tt.event, err, tt.field)
 		}

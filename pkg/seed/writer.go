@@ -1,11 +1,11 @@
 package seed
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/personsapi/persons/pkg/backoff"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -165,14 +166,8 @@ func (w *Writer) run(ctx context.Context, produce func(ctx context.Context, emit
 
 // write sends one batch until every request in it is processed.
 func (w *Writer) write(ctx context.Context, batch []entry) error {
-	base, maxDelay := w.BaseDelay, w.MaxDelay
-	if base <= 0 {
-		base = 20 * time.Millisecond
-	}
-	if maxDelay <= 0 {
-		maxDelay = 2 * time.Second
-	}
-	for attempt := 0; ; attempt++ {
+	policy := backoff.Policy{Base: cmp.Or(w.BaseDelay, 20*time.Millisecond), Max: cmp.Or(w.MaxDelay, 2*time.Second)}
+	for attempt := 1; ; attempt++ {
 		reqs := make([]types.WriteRequest, len(batch))
 		for i, e := range batch {
 			reqs[i] = e.req
@@ -190,17 +185,8 @@ func (w *Writer) write(ctx context.Context, batch []entry) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		// Full jitter: spread the retries of all workers over the whole backoff window.
-		window := base << min(attempt, 30)
-		if window > maxDelay || window <= 0 {
-			window = maxDelay
-		}
-		t := time.NewTimer(rand.N(window))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("batch write to %s: %d items unprocessed: %w", w.Table, len(batch), context.Cause(ctx))
+		if err := backoff.Sleep(ctx, policy.Delay(attempt)); err != nil {
+			return fmt.Errorf("batch write to %s: %d items unprocessed: %w", w.Table, len(batch), err)
 		}
 		w.retries.Add(1)
 	}
@@ -263,7 +249,7 @@ func (w *Writer) report() {
 func (w *Writer) Put(ctx context.Context, seed int64, from, to int) error {
 	return w.run(ctx, func(ctx context.Context, emit func(entry) error) error {
 		for i := from; i < to; i++ {
-			items, err := Items(Person(seed, i))
+			items, err := persons.Items(Person(seed, i))
 			if err != nil {
 				return err
 			}

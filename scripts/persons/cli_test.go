@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/rie"
 	"github.com/personsapi/persons/pkg/seed"
 	"github.com/personsapi/persons/pkg/stackout"
@@ -110,7 +111,7 @@ func generatedKeys(t *testing.T, s int64, n int) map[string]bool {
 	t.Helper()
 	keys := map[string]bool{}
 	for _, d := range seed.Generate(s, n) {
-		items, err := seed.Items(d)
+		items, err := persons.Items(d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/persons"
 )
@@ -150,9 +151,13 @@ func TestServe(t *testing.T) {
 	}
 	loc := res.Header.Get("Location")
 	// A route of each related function is served by the same process.
-	for _, k := range persons.Kinds {
-		if code, body := get(t, r.url+loc+"/"+k.Route); code != http.StatusOK {
-			t.Errorf("GET %s/%s: %d %s", loc, k.Route, code, body)
+	for _, rt := range api.Routes() {
+		if rt.Function == api.FunctionPersons || rt.Method != http.MethodGet || strings.HasSuffix(rt.Path, "}") {
+			continue
+		}
+		path := strings.Replace(rt.Path, "/persons/{personId}", loc, 1)
+		if code, body := get(t, r.url+path); code != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, code, body)
 		}
 	}
 	if code, body := get(t, r.url+"/openapi.json"); code != http.StatusOK || !json.Valid(body) {

@@ -1,4 +1,4 @@
-package persons
+package input_test
 
 import (
 	"encoding/json"
@@ -8,48 +8,51 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/personsapi/persons/pkg/input"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // nested exercises what the flat entity types do not have: embedded structs, nested
 // objects, arrays, maps, interfaces, ",string" and types that decode themselves.
 type nested struct {
-	Person
-	Home   Address          `json:"home"`
-	Prev   *Address         `json:"prev,omitempty"`
-	Jobs   []Employment     `json:"jobs"`
-	Tags   map[string]int   `json:"tags"`
-	Extra  any              `json:"extra"`
-	Count  int64            `json:"count,string"`
-	When   time.Time        `json:"when"`
-	Raw    json.RawMessage  `json:"raw"`
-	Blob   []byte           `json:"blob"`
-	Matrix [2][]float64     `json:"matrix"`
-	Skip   string           `json:"-"`
-	Plain  string           // no tag: JSON name "Plain"
-	hidden string           //lint:ignore U1000 checks that unexported fields are unknown
-	Sets   map[string][]int `json:"sets"`
+	persons.Person
+	Home   persons.Address      `json:"home"`
+	Prev   *persons.Address     `json:"prev,omitempty"`
+	Jobs   []persons.Employment `json:"jobs"`
+	Tags   map[string]int       `json:"tags"`
+	Extra  any                  `json:"extra"`
+	Count  int64                `json:"count,string"`
+	When   time.Time            `json:"when"`
+	Raw    json.RawMessage      `json:"raw"`
+	Blob   []byte               `json:"blob"`
+	Matrix [2][]float64         `json:"matrix"`
+	Skip   string               `json:"-"`
+	Plain  string               // no tag: JSON name "Plain"
+	hidden string               //lint:ignore U1000 checks that unexported fields are unknown
+	Sets   map[string][]int     `json:"sets"`
 }
 
-// decodeErrFields returns the field errors of a DecodeJSON error in order, failing the
-// test if err is not a *ValidationError.
-func decodeErrFields(t *testing.T, err error) []FieldError {
+// decodeErrFields returns the field errors of an input.Decode error in order, failing the
+// test if err is not a *input.ValidationError.
+func decodeErrFields(t *testing.T, err error) []input.FieldError {
 	t.Helper()
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
+	var ve *input.ValidationError
 	if !errors.As(err, &ve) {
-		t.Fatalf("error %T %q is not a *ValidationError", err, err)
+		t.Fatalf("error %T %q is not a *input.ValidationError", err, err)
 	}
 	return ve.Fields
 }
 
-func TestDecodeJSONErrors(t *testing.T) {
+func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		into   func() any
 		body   string
-		want   []FieldError
+		want   []input.FieldError
 		prefix bool // compare messages by prefix (syntax errors carry encoding/json's words)
 	}{
 		// Not one object.
@@ -133,14 +136,14 @@ func TestDecodeJSONErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := tc.into()
 			before := reflect.ValueOf(v).Elem().Interface()
-			got := decodeErrFields(t, DecodeJSON([]byte(tc.body), v))
+			got := decodeErrFields(t, input.Decode([]byte(tc.body), v))
 			match := len(got) == len(tc.want)
 			for i := 0; match && i < len(got); i++ {
 				match = got[i].Field == tc.want[i].Field &&
 					(got[i].Message == tc.want[i].Message || tc.prefix && strings.HasPrefix(got[i].Message, tc.want[i].Message))
 			}
 			if !match {
-				t.Errorf("DecodeJSON(%.60q) fields = %q,\nwant %q", tc.body, got, tc.want)
+				t.Errorf("Decode(%.60q) fields = %q,\nwant %q", tc.body, got, tc.want)
 			}
 			// Problems found before decoding (all but numbers out of range and values
 			// that decode themselves) leave v alone.
@@ -153,22 +156,22 @@ func TestDecodeJSONErrors(t *testing.T) {
 	}
 }
 
-func fe(fieldAndMessage ...string) []FieldError {
-	var out []FieldError
+func fe(fieldAndMessage ...string) []input.FieldError {
+	var out []input.FieldError
 	for i := 0; i < len(fieldAndMessage); i += 2 {
-		out = append(out, FieldError{Field: fieldAndMessage[i], Message: fieldAndMessage[i+1]})
+		out = append(out, input.FieldError{Field: fieldAndMessage[i], Message: fieldAndMessage[i+1]})
 	}
 	return out
 }
 
-func newPerson() any      { return new(Person) }
-func newAddress() any     { return new(Address) }
-func newBankAccount() any { return new(BankAccount) }
-func newContact() any     { return new(ContactInfo) }
-func newEmployment() any  { return new(Employment) }
+func newPerson() any      { return new(persons.Person) }
+func newAddress() any     { return new(persons.Address) }
+func newBankAccount() any { return new(persons.BankAccount) }
+func newContact() any     { return new(persons.ContactInfo) }
+func newEmployment() any  { return new(persons.Employment) }
 func newNested() any      { return new(nested) }
 
-func TestDecodeJSONValid(t *testing.T) {
+func TestDecodeValid(t *testing.T) {
 	body := `
 	{
 		"id": "` + testPersonID + `", "firstName": "Ada", "lastName": "Lovelace",
@@ -177,8 +180,8 @@ func TestDecodeJSONValid(t *testing.T) {
 		"version": 3
 	}
 	`
-	var got Person
-	if err := DecodeJSON([]byte(body), &got); err != nil {
+	var got persons.Person
+	if err := input.Decode([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
 	if want := validPerson(); !reflect.DeepEqual(got, want) {
@@ -191,7 +194,7 @@ func TestDecodeJSONValid(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := reflect.New(reflect.TypeOf(v))
-		if err := DecodeJSON(data, p.Interface()); err != nil {
+		if err := input.Decode(data, p.Interface()); err != nil {
 			t.Errorf("%T: %v", v, err)
 		} else if !reflect.DeepEqual(p.Elem().Interface(), v) {
 			t.Errorf("%T round trip: got %+v, want %+v", v, p.Elem().Interface(), v)
@@ -199,12 +202,12 @@ func TestDecodeJSONValid(t *testing.T) {
 	}
 }
 
-func TestDecodeJSONNested(t *testing.T) {
+func TestDecodeNested(t *testing.T) {
 	body := `{"firstName":"Ada","home":{"city":"London"},"prev":null,"jobs":[{"position":"a"},{"position":"b"}],
 		"tags":{"x":1},"extra":{"anything":[1,"two",null]},"count":"42","when":"2020-01-02T03:04:05Z",
 		"raw":{"kept":true},"blob":"aGk=","matrix":[[1.5],[]],"Plain":"p","sets":null}`
 	var got nested
-	if err := DecodeJSON([]byte(body), &got); err != nil {
+	if err := input.Decode([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.FirstName != "Ada" || got.Home.City != "London" || got.Prev != nil || len(got.Jobs) != 2 ||
@@ -214,13 +217,13 @@ func TestDecodeJSONNested(t *testing.T) {
 	}
 }
 
-// TestDecodeJSONMerge checks the JSON merge patch semantics the store relies on: decoding
+// TestDecodeMerge checks the JSON merge patch semantics the store relies on: decoding
 // a partial object onto a stored value replaces the present fields only, and null clears
 // optional (pointer) fields.
-func TestDecodeJSONMerge(t *testing.T) {
+func TestDecodeMerge(t *testing.T) {
 	t.Run("person", func(t *testing.T) {
 		p := validPerson()
-		if err := DecodeJSON([]byte(`{"lastName":"Byron","gender":null}`), &p); err != nil {
+		if err := input.Decode([]byte(`{"lastName":"Byron","gender":null}`), &p); err != nil {
 			t.Fatal(err)
 		}
 		want := validPerson()
@@ -231,7 +234,7 @@ func TestDecodeJSONMerge(t *testing.T) {
 	})
 	t.Run("employment", func(t *testing.T) {
 		e := validEmployment()
-		if err := DecodeJSON([]byte(`{"endDate":null,"isCurrent":true,"salary":90000,"department":null}`), &e); err != nil {
+		if err := input.Decode([]byte(`{"endDate":null,"isCurrent":true,"salary":90000,"department":null}`), &e); err != nil {
 			t.Fatal(err)
 		}
 		want := validEmployment()
@@ -246,7 +249,7 @@ func TestDecodeJSONMerge(t *testing.T) {
 	t.Run("pointer fields are decoded in place", func(t *testing.T) {
 		orig := validBankAccount()
 		b := orig // shallow copy: b.BIC and orig.BIC point to the same string
-		if err := DecodeJSON([]byte(`{"bic":"DEUTDEFF"}`), &b); err != nil {
+		if err := input.Decode([]byte(`{"bic":"DEUTDEFF"}`), &b); err != nil {
 			t.Fatal(err)
 		}
 		if *b.BIC != "DEUTDEFF" || *b.IBAN != *validBankAccount().IBAN {
@@ -255,12 +258,12 @@ func TestDecodeJSONMerge(t *testing.T) {
 		// encoding/json writes through a non-nil pointer instead of allocating, so a patch
 		// must be decoded onto a deep copy (the store unmarshals a fresh one from the item).
 		if *orig.BIC != "DEUTDEFF" {
-			t.Errorf("the shallow copy's source was not changed: update the DecodeJSON doc comment")
+			t.Errorf("the shallow copy's source was not changed: update the input.Decode doc comment")
 		}
 	})
 	t.Run("empty patch", func(t *testing.T) {
 		c := validContact()
-		if err := DecodeJSON([]byte(`{}`), &c); err != nil {
+		if err := input.Decode([]byte(`{}`), &c); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(c, validContact()) {
@@ -269,7 +272,7 @@ func TestDecodeJSONMerge(t *testing.T) {
 	})
 	t.Run("rejected patch leaves the value alone", func(t *testing.T) {
 		a := validAddress()
-		err := DecodeJSON([]byte(`{"city":"Paris","zip":"75001"}`), &a)
+		err := input.Decode([]byte(`{"city":"Paris","zip":"75001"}`), &a)
 		if got := decodeErrFields(t, err); !slices.Equal(got, fe("zip", "unknown field")) {
 			t.Errorf("fields = %v", got)
 		}
@@ -279,35 +282,35 @@ func TestDecodeJSONMerge(t *testing.T) {
 	})
 }
 
-func TestDecodeJSONBadTarget(t *testing.T) {
-	var p Person
-	for _, v := range []any{nil, p, (*Person)(nil)} {
-		err := DecodeJSON([]byte(`{}`), v)
-		var ve *ValidationError
+func TestDecodeBadTarget(t *testing.T) {
+	var p persons.Person
+	for _, v := range []any{nil, p, (*persons.Person)(nil)} {
+		err := input.Decode([]byte(`{}`), v)
+		var ve *input.ValidationError
 		if err == nil || errors.As(err, &ve) {
-			t.Errorf("DecodeJSON into %T: err = %v, want a plain error (a programming error, not bad input)", v, err)
+			t.Errorf("Decode into %T: err = %v, want a plain error (a programming error, not bad input)", v, err)
 		}
 	}
 }
 
-// BenchmarkDecodeJSON compares DecodeJSON (syntax pass, name and type check, decode)
+// BenchmarkDecode compares input.Decode (syntax pass, name and type check, decode)
 // with plain encoding/json on a typical request body.
-func BenchmarkDecodeJSON(b *testing.B) {
+func BenchmarkDecode(b *testing.B) {
 	body, err := json.Marshal(validEmployment())
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("DecodeJSON", func(b *testing.B) {
+	b.Run("Decode", func(b *testing.B) {
 		for b.Loop() {
-			var e Employment
-			if err := DecodeJSON(body, &e); err != nil {
+			var e persons.Employment
+			if err := input.Decode(body, &e); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("json.Unmarshal", func(b *testing.B) {
 		for b.Loop() {
-			var e Employment
+			var e persons.Employment
 			if err := json.Unmarshal(body, &e); err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,7 @@
-package persons
+// Package input decodes and checks what clients send: strict JSON decoding (unknown,
+// duplicate and mistyped fields are errors), RFC 7396 merge patches, and validation errors
+// that name every failing field at once.
+package input
 
 import (
 	"bytes"
@@ -14,7 +17,7 @@ import (
 	"sync"
 )
 
-// DecodeJSON decodes data, which must hold exactly one JSON object, into v, a non-nil
+// Decode decodes data, which must hold exactly one JSON object, into v, a non-nil
 // pointer. It is stricter than encoding/json, and every problem with data becomes a
 // *ValidationError naming the field:
 //
@@ -36,10 +39,10 @@ import (
 // decodes through pointers that are already set, so that copy must be a deep one.
 //
 // A v that is not a non-nil pointer is a programming error, returned as a plain error.
-func DecodeJSON(data []byte, v any) error {
+func Decode(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("persons.DecodeJSON: want a non-nil pointer, got %T", v)
+		return fmt.Errorf("input.Decode: want a non-nil pointer, got %T", v)
 	}
 	if start := bytes.TrimLeft(data, " \t\r\n"); len(start) == 0 || start[0] != '{' {
 		return bodyError("must be a JSON object")
@@ -58,9 +61,9 @@ func DecodeJSON(data []byte, v any) error {
 	}
 
 	// Pass 2: field names and JSON types, all problems at once.
-	var fe fieldErrors
+	var fe Fields
 	checkValue(raw, rv.Type().Elem(), "", &fe)
-	if err := fe.err(); err != nil {
+	if err := fe.Err(); err != nil {
 		return err
 	}
 
@@ -69,14 +72,19 @@ func DecodeJSON(data []byte, v any) error {
 	dec = json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, rv.Type().Elem())
 	}
 	return nil
 }
 
-func bodyError(msg string) error {
-	return &ValidationError{Fields: []FieldError{{Field: "body", Message: msg}}}
-}
+// MergePatch applies the JSON merge patch (RFC 7396) patch to *v: members present replace
+// the fields of v, null clears an optional (pointer) field, absent members leave v alone.
+// The entity types are flat objects, so decoding the patch onto v is exactly the RFC's
+// algorithm; v must not share pointers with a value that must stay unchanged (Decode
+// writes through pointers that are already set). Errors are those of Decode.
+func MergePatch(patch []byte, v any) error { return Decode(patch, v) }
+
+func bodyError(msg string) error { return FieldErr("body", msg) }
 
 func syntaxError(err error) error {
 	var se *json.SyntaxError
@@ -92,13 +100,10 @@ func syntaxError(err error) error {
 
 // decodeError turns an error of encoding/json's Decode on syntactically valid JSON into a
 // *ValidationError.
-func decodeError(err error) error {
+func decodeError(err error, t reflect.Type) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "body"
-		}
+		field := pathOrBody(jsonPath(t, te.Field))
 		msg := typeMessage(te.Type)
 		if strings.HasPrefix(te.Value, "number") {
 			// The JSON type was right, so the number does not fit the Go type.
@@ -134,7 +139,7 @@ func derefType(t reflect.Type) reflect.Type {
 // checkValue reports unknown, duplicate and mistyped fields of raw, a syntactically valid
 // JSON value, to be decoded into a value of type t at path. Values that decode themselves
 // (json.Unmarshaler, encoding.TextUnmarshaler) and interfaces are not looked into.
-func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *fieldErrors) {
+func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *Fields) {
 	nullable := t.Kind() == reflect.Pointer
 	t = derefType(t)
 	if t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
@@ -149,7 +154,7 @@ func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *fieldError
 		// types, which would turn {"firstName": null} in a merge patch into a silent no-op
 		// instead of the removal of a required field.
 		if !nullable && k != reflect.Slice && k != reflect.Map {
-			fe.add(pathOrBody(path), "must not be null")
+			fe.Add(pathOrBody(path), "must not be null")
 		}
 		return
 	case '"':
@@ -189,13 +194,13 @@ func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *fieldError
 		}
 	}
 	if !ok {
-		fe.add(pathOrBody(path), typeMessage(t))
+		fe.Add(pathOrBody(path), typeMessage(t))
 	}
 }
 
 // checkObject checks the members of the JSON object raw; field returns the type of a
 // member, or false when there is no such member.
-func checkObject(raw json.RawMessage, path string, fe *fieldErrors, field func(string) (reflect.Type, bool)) {
+func checkObject(raw json.RawMessage, path string, fe *Fields, field func(string) (reflect.Type, bool)) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.Token() // {
 	seen := make(map[string]bool)
@@ -206,17 +211,45 @@ func checkObject(raw json.RawMessage, path string, fe *fieldErrors, field func(s
 		dec.Decode(&value)
 		p := join(path, name)
 		if seen[name] {
-			fe.add(p, "duplicate field")
+			fe.Add(p, "duplicate field")
 			continue
 		}
 		seen[name] = true
 		t, ok := field(name)
 		if !ok {
-			fe.add(p, "unknown field")
+			fe.Add(p, "unknown field")
 			continue
 		}
 		checkValue(value, t, p, fe)
 	}
+}
+
+// jsonPath turns the path encoding/json reports for a field of a value of type t into
+// the field's JSON path: encoding/json names embedded structs by their Go type name
+// ("Versioned.version"), which is not a member the client sent.
+func jsonPath(t reflect.Type, path string) string {
+	out := ""
+	for seg := range strings.SplitSeq(path, ".") {
+		if seg == "" {
+			continue
+		}
+		t = derefType(t)
+		if t.Kind() == reflect.Struct {
+			if f, ok := t.FieldByName(seg); ok && f.Anonymous {
+				t = f.Type
+				continue
+			}
+			if ft, ok := jsonFields(t)[seg]; ok {
+				out, t = join(out, seg), ft
+				continue
+			}
+		}
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		out = join(out, seg)
+	}
+	return out
 }
 
 func join(path, name string) string {
