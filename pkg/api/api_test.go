@@ -77,7 +77,7 @@ func (s *server) createPerson(t *testing.T) string {
 	return id
 }
 
-// The full journey of the issue: create → read → patch → list → child CRUD for every
+// The full journey of a front end: create → read → patch → list → child CRUD for every
 // kind → include=all in ONE DynamoDB request → cascade delete.
 func TestJourney(t *testing.T) {
 	s := newServer(t)

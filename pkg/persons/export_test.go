@@ -1,5 +1,10 @@
 package persons
 
+import (
+	"context"
+	"time"
+)
+
 // Key-scheme internals, for the external tests.
 var (
 	PersonPK = personPK
@@ -7,3 +12,21 @@ var (
 )
 
 const ProfileSK = profileSK
+
+// Retry exposes the retry loop of optimistic writes; attempt returns retryAgain to ask
+// for another attempt.
+func (s *Store) Retry(ctx context.Context, attempt func() (retryAgain bool, err error)) error {
+	return s.retry(ctx, func() error {
+		again, err := attempt()
+		if again {
+			return errRetry
+		}
+		return err
+	})
+}
+
+// WithRetryBudget sets the store's retry budget.
+func (s *Store) WithRetryBudget(d time.Duration) *Store {
+	s.retryBudget = d
+	return s
+}

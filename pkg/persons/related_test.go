@@ -8,7 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/uuid"
 
@@ -480,5 +482,61 @@ func TestCascadeDeleteRacingAPatch(t *testing.T) {
 				t.Fatalf("person gone after a refused delete: %v", err)
 			}
 		})
+	}
+}
+
+// A PROFILE pointer that names a primary which does not exist (written around the store,
+// or left by an old bug) must not block a new primary, nor be "demoted" into a stub item.
+func TestPrimaryPointerToMissingItem(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.createPerson(t, "Ann", "Smith")
+	ghost := uuid.NewString()
+	_, err := f.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(f.table),
+		Key:                       map[string]types.AttributeValue{"pk": sv(persons.PersonPK(p.ID)), "sk": sv(persons.ProfileSK)},
+		UpdateExpression:          aws.String("SET #a = :id"),
+		ExpressionAttributeNames:  map[string]string{"#a": persons.AddressKind.PrimaryAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": sv(ghost)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustCreate(t, f.store.Addresses(), p.ID, newAddress(true))
+	if !a.IsPrimary {
+		t.Fatalf("created %+v", a)
+	}
+	if _, err := f.store.Addresses().Get(ctx, p.ID, ghost); !errors.Is(err, persons.ErrNotFound) {
+		t.Fatalf("the missing previous primary: %v, want not found (no stub item)", err)
+	}
+	out, err := f.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table),
+		Key: map[string]types.AttributeValue{"pk": sv(persons.PersonPK(p.ID)), "sk": sv(persons.ProfileSK)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Item[persons.AddressKind.PrimaryAttr]; !reflect.DeepEqual(got, sv(a.ID)) {
+		t.Fatalf("pointer = %v, want %s", got, a.ID)
+	}
+}
+
+func TestItemsOfAPersonKeepOnePrimary(t *testing.T) {
+	p := newPerson("Ann", "Smith")
+	p.ID = uuid.NewString()
+	d := persons.PersonDetails{Person: p}
+	for _, primary := range []bool{false, true} {
+		a := newAddress(primary)
+		a.ID, a.PersonID = uuid.NewString(), p.ID
+		d.Addresses = append(d.Addresses, a)
+	}
+	items, err := persons.Items(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 || !reflect.DeepEqual(items[0][persons.AddressKind.PrimaryAttr], sv(d.Addresses[1].ID)) {
+		t.Fatalf("items %v: want the PROFILE first, pointing to the primary address", items)
+	}
+	d.Addresses[0].IsPrimary = true
+	if _, err := persons.Items(d); err == nil {
+		t.Fatal("two primary addresses encoded without an error")
 	}
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/personsapi/persons/pkg/persons"
 )
 
-// putOneByOne is the original design's seeder, reimplemented as the baseline: one
+// putOneByOne is the seeder the batch writer replaced (the one of the TypeScript
+// service this one was ported from), reimplemented as the baseline: one
 // PutItem per item, persons in groups of 10, 100 ms of sleep between groups.
 func putOneByOne(ctx context.Context, db *dynamodb.Client, table string, people [][]map[string]types.AttributeValue) error {
 	for i, items := range people {
