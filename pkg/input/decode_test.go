@@ -37,14 +37,11 @@ type nested struct {
 // test if err is not a *input.ValidationError.
 func decodeErrFields(t *testing.T, err error) []input.FieldError {
 	t.Helper()
-	if err == nil {
-		return nil
-	}
-	var ve *input.ValidationError
-	if !errors.As(err, &ve) {
+	fields, ok := input.FieldErrors(err)
+	if err != nil && !ok {
 		t.Fatalf("error %T %q is not a *input.ValidationError", err, err)
 	}
-	return ve.Fields
+	return fields
 }
 
 func TestDecodeErrors(t *testing.T) {

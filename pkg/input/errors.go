@@ -1,6 +1,9 @@
 package input
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // FieldError is one invalid field: its JSON name (dotted for nested values) and why.
 type FieldError struct {
@@ -49,4 +52,14 @@ func (f *Fields) Err() error {
 		return nil
 	}
 	return &ValidationError{Fields: f.list}
+}
+
+// FieldErrors returns the field errors err carries: those of the *ValidationError in its
+// chain, or nil with ok false when there is none.
+func FieldErrors(err error) (fields []FieldError, ok bool) {
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		return nil, false
+	}
+	return ve.Fields, true
 }

@@ -24,11 +24,10 @@ func failingFields(t *testing.T, err error) []string {
 	if err == nil {
 		return nil
 	}
-	var ve *input.ValidationError
-	if !errors.As(err, &ve) {
+	fields, ok := input.FieldErrors(err)
+	if !ok {
 		t.Fatalf("error %T %q is not a *input.ValidationError", err, err)
 	}
-	fields := ve.Fields
 	if len(fields) == 0 {
 		t.Fatalf("input.ValidationError without fields")
 	}
