@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/personsapi/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/deploy"
 )
 
 // Context keys the app reads (`cdk synth -c key=value`, or cdk.json's "context").
@@ -50,7 +50,7 @@ type Config struct {
 func (c Config) Throwaway() bool { return slices.Contains(throwawayStages, c.Stage) }
 
 // StackName is the CloudFormation stack name of the stage.
-func (c Config) StackName() string { return stackout.StackName(c.Stage) }
+func (c Config) StackName() string { return deploy.StackName(c.Stage) }
 
 var stageRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 
@@ -66,7 +66,7 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		LambdaAssets: strings.TrimSpace(lookup(ctxLambdaAssets)),
 	}
 	if c.Stage == "" {
-		c.Stage = stackout.DefaultStage
+		c.Stage = deploy.DefaultStage
 	}
 	if c.LambdaAssets == "" {
 		c.LambdaAssets = defaultLambdaAssets

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/lambdaapp"
 	"github.com/personsapi/persons/pkg/seed"
 )
@@ -16,9 +17,9 @@ import (
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	slog.SetDefault(log)
-	table := os.Getenv(lambdaapp.TableEnv)
+	table := os.Getenv(deploy.EnvTableName)
 	if table == "" {
-		log.Error("startup failed", "error", lambdaapp.TableEnv+" is not set: it must name the DynamoDB table")
+		log.Error("startup failed", "error", deploy.EnvTableName+" is not set: it must name the DynamoDB table")
 		os.Exit(1)
 	}
 	// One client per execution environment, reused by every invocation.

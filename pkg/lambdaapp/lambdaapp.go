@@ -18,20 +18,13 @@ import (
 
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
-// Environment of the functions.
-const (
-	// TableEnv names the DynamoDB table (required).
-	TableEnv = "TABLE_NAME"
-	// CORSEnv lists allowed browser origins, comma-separated (optional; API Gateway
-	// can also answer CORS itself).
-	CORSEnv = "CORS_ORIGINS"
-)
-
 // Main runs the Lambda function that serves function's routes of the API: at init it
-// builds the DynamoDB client and the store once, then serves API Gateway HTTP API
+// reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins), builds the
+// DynamoDB client and the store once, then serves API Gateway HTTP API
 // (payload 2.0) events. A configuration error ends the process with status 1 and a
 // clear log line, which Lambda reports as an init failure.
 func Main(function string) {
@@ -49,9 +42,9 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 	if !slices.Contains(api.Functions(), function) {
 		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
 	}
-	table := os.Getenv(TableEnv)
+	table := os.Getenv(deploy.EnvTableName)
 	if table == "" {
-		return nil, errors.New(TableEnv + " is not set: it must name the DynamoDB table")
+		return nil, errors.New(deploy.EnvTableName + " is not set: it must name the DynamoDB table")
 	}
 	db, err := NewClient(ctx)
 	if err != nil {
@@ -60,7 +53,7 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 	return api.NewHandler(api.Options{
 		Store:       persons.New(db, table),
 		Logger:      log,
-		CORSOrigins: api.ParseOrigins(os.Getenv(CORSEnv)),
+		CORSOrigins: api.ParseOrigins(os.Getenv(deploy.EnvCORSOrigins)),
 		Functions:   []string{function},
 	}), nil
 }
