@@ -4,7 +4,6 @@ package lambdaapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,21 +11,19 @@ import (
 	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/personsapi/persons/pkg/api"
-	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
 // Main runs the Lambda function that serves function's routes of the API: at init it
-// reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins), builds the
-// DynamoDB client and the store once, then serves API Gateway HTTP API
-// (payload 2.0) events. A configuration error ends the process with status 1 and a
-// clear log line, which Lambda reports as an init failure.
+// reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins) and builds the
+// DynamoDB client and the store once, then serves API Gateway HTTP API (payload 2.0)
+// events. A configuration error ends the process with status 1 and a clear log line,
+// which Lambda reports as an init failure.
 func Main(function string) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	h, err := Handler(context.Background(), function, log)
@@ -42,11 +39,7 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 	if !slices.Contains(api.Functions(), function) {
 		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
 	}
-	table := os.Getenv(deploy.EnvTableName)
-	if table == "" {
-		return nil, errors.New(deploy.EnvTableName + " is not set: it must name the DynamoDB table")
-	}
-	db, err := NewClient(ctx)
+	db, table, err := ddbclient.FromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -56,15 +49,4 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 		CORSOrigins: api.ParseOrigins(os.Getenv(deploy.EnvCORSOrigins)),
 		Functions:   []string{function},
 	}), nil
-}
-
-// NewClient builds the DynamoDB client from the default AWS configuration (environment,
-// Lambda role), counting requests for the access log. AWS_ENDPOINT_URL_DYNAMODB points
-// it at DynamoDB Local.
-func NewClient(ctx context.Context) (*dynamodb.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
-	return dynamodb.NewFromConfig(cfg, ddbstats.Counting), nil
 }
