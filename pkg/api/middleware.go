@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/google/uuid"
 
 	"github.com/personsapi/persons/pkg/ddbstats"
@@ -45,12 +44,11 @@ func requestID(ctx context.Context) string {
 	return ""
 }
 
-// newRequestID takes API Gateway's request id when the request came through the Lambda
-// adapter, else a sane client X-Request-Id, else a fresh UUID.
+// newRequestID takes a sane X-Request-Id of the request, else a fresh UUID. Whatever
+// runs the handler hands its own request id in through that header: the Lambda
+// functions (pkg/lambdaapp) set API Gateway's, so the id a client sees is the one API
+// Gateway logs, and this package needs no Lambda code to read it.
 func newRequestID(r *http.Request) string {
-	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
-		return gw.RequestID
-	}
 	if id := r.Header.Get(RequestIDHeader); validRequestID(id) {
 		return id
 	}

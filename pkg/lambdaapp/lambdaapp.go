@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/personsapi/persons/pkg/api"
@@ -43,10 +44,23 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 	if err != nil {
 		return nil, err
 	}
-	return api.NewHandler(api.Options{
+	return withGatewayRequestID(api.NewHandler(api.Options{
 		Store:       persons.New(db, table),
 		Logger:      log,
 		CORSOrigins: api.ParseOrigins(os.Getenv(deploy.EnvCORSOrigins)),
 		Functions:   []string{function},
-	}), nil
+	})), nil
+}
+
+// withGatewayRequestID hands API Gateway's request id (requestContext.requestId of the
+// event, which the adapter puts in the context) to the API as the request's
+// X-Request-Id. It replaces one the client sent: the response, the problem body and
+// the access log then carry the id under which API Gateway logs the request.
+func withGatewayRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
+			r.Header.Set(api.RequestIDHeader, gw.RequestID)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
