@@ -54,7 +54,8 @@ const (
 	// default table.
 	EnvTableName = "TABLE_NAME"
 	// EnvCORSOrigins lists the browser origins the API functions and `make run` answer
-	// CORS for, comma-separated; optional, API Gateway can answer CORS itself.
+	// CORS for, comma-separated (cors.ParseOrigins; an invalid one fails a function's
+	// init). Optional: API Gateway can answer CORS itself.
 	EnvCORSOrigins = "CORS_ORIGINS"
 	// EnvSeedFunction names the seed Lambda the persons CLI invokes when --function is
 	// not given.

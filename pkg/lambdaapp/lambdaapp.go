@@ -15,6 +15,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
@@ -40,6 +41,11 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 	if !slices.Contains(api.Functions(), function) {
 		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
 	}
+	// A mistyped origin fails the init instead of silently refusing that browser.
+	origins, err := cors.ParseOrigins(os.Getenv(deploy.EnvCORSOrigins))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", deploy.EnvCORSOrigins, err)
+	}
 	db, table, err := ddbclient.FromEnv(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +53,7 @@ func Handler(ctx context.Context, function string, log *slog.Logger) (http.Handl
 	return withGatewayRequestID(api.NewHandler(api.Options{
 		Store:       persons.New(db, table),
 		Logger:      log,
-		CORSOrigins: api.ParseOrigins(os.Getenv(deploy.EnvCORSOrigins)),
+		CORSOrigins: origins,
 		Functions:   []string{function},
 	})), nil
 }

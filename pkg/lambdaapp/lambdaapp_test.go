@@ -320,4 +320,9 @@ func TestHandlerConfigErrors(t *testing.T) {
 	if _, err := lambdaapp.Handler(context.Background(), "pets", slog.Default()); err == nil {
 		t.Error("unknown function accepted")
 	}
+	t.Setenv(deploy.EnvCORSOrigins, "https://app.example.com, app.example.com")
+	_, err = lambdaapp.Handler(context.Background(), "persons", slog.Default())
+	if err == nil || !strings.Contains(err.Error(), `CORS_ORIGINS: "app.example.com" is not an origin`) {
+		t.Errorf("invalid CORS_ORIGINS: %v", err)
+	}
 }
