@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/personsapi/persons/pkg/stackout"
+	"github.com/personsapi/persons/pkg/cors"
+	"github.com/personsapi/persons/pkg/deploy"
 )
 
 // Context keys the app reads (`cdk synth -c key=value`, or cdk.json's "context").
@@ -50,7 +51,7 @@ type Config struct {
 func (c Config) Throwaway() bool { return slices.Contains(throwawayStages, c.Stage) }
 
 // StackName is the CloudFormation stack name of the stage.
-func (c Config) StackName() string { return stackout.StackName(c.Stage) }
+func (c Config) StackName() string { return deploy.StackName(c.Stage) }
 
 var stageRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 
@@ -62,11 +63,10 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		Auth:         true,
 		JWTIssuer:    strings.TrimSpace(lookup(ctxJWTIssuer)),
 		JWTAudience:  splitList(lookup(ctxJWTAudience)),
-		CORSOrigins:  splitList(lookup(ctxCORSOrigins)),
 		LambdaAssets: strings.TrimSpace(lookup(ctxLambdaAssets)),
 	}
 	if c.Stage == "" {
-		c.Stage = stackout.DefaultStage
+		c.Stage = deploy.DefaultStage
 	}
 	if c.LambdaAssets == "" {
 		c.LambdaAssets = defaultLambdaAssets
@@ -96,25 +96,12 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s is set but %s is not: API Gateway needs the audience (client id) to accept", ctxJWTIssuer, ctxJWTAudience))
 		}
 	}
-	for _, o := range c.CORSOrigins {
-		if err := checkOrigin(o); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", ctxCORSOrigins, err))
-		}
+	origins, err := cors.ParseOrigins(lookup(ctxCORSOrigins))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", ctxCORSOrigins, err))
 	}
+	c.CORSOrigins = origins
 	return c, errors.Join(errs...)
-}
-
-// checkOrigin accepts "*" or a bare origin: scheme://host[:port], nothing after it.
-func checkOrigin(o string) error {
-	if o == "*" {
-		return nil
-	}
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%q is not an origin (want * or scheme://host[:port])", o)
-	}
-	return nil
 }
 
 // splitList splits a comma-separated context value, dropping blanks.

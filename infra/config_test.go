@@ -21,7 +21,7 @@ func TestParseConfig(t *testing.T) {
 			name: "dev, external issuer, CORS, assets",
 			ctx: map[string]string{
 				"stage": "dev", "auth": "jwt", "jwtIssuer": "https://idp.example.com", "jwtAudience": " a , b ,",
-				"corsOrigins": "https://app.example.com, http://localhost:5173", "lambdaAssets": "/tmp/x",
+				"corsOrigins": "https://app.example.com/, http://localhost:5173", "lambdaAssets": "/tmp/x",
 			},
 			want: Config{
 				Stage: "dev", Auth: true, JWTIssuer: "https://idp.example.com", JWTAudience: []string{"a", "b"},
@@ -42,7 +42,7 @@ func TestParseConfig(t *testing.T) {
 		{
 			name:    "origins with paths, every error at once",
 			ctx:     map[string]string{"stage": "-x", "corsOrigins": "https://a.example.com/app, example.com"},
-			wantErr: []string{"stage=", `"https://a.example.com/app" is not an origin`, `"example.com" is not an origin`},
+			wantErr: []string{"stage=", `corsOrigins: "https://a.example.com/app", "example.com" are not origins`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

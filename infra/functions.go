@@ -10,7 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/personsapi/persons/pkg/api"
-	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -142,7 +142,7 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		Role:         f.Role,
 		LogGroup:     f.LogGroup,
 		Environment: &map[string]*string{
-			lambdaapp.TableEnv: o.Table.TableName(),
+			deploy.EnvTableName: o.Table.TableName(),
 		},
 	})
 	return f

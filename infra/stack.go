@@ -12,8 +12,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
-	"github.com/personsapi/persons/pkg/stackout"
 )
 
 // Stack is the persons service: the table, one Lambda function per API entity plus the
@@ -71,15 +71,15 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 		RemovalPolicy: cfg.removalPolicy(),
 	})
 
-	output(s.Stack, stackout.APIURL, s.API.Stage.Url(), "Base URL of the HTTP API")
-	output(s.Stack, stackout.TableName, s.Table.TableName(), "DynamoDB table")
-	output(s.Stack, stackout.SeedFunctionName, s.Functions[seedFunction].Function.FunctionName(), "Lambda function that seeds the table (see the seed CLI)")
+	output(s.Stack, deploy.OutputAPIURL, s.API.Stage.Url(), "Base URL of the HTTP API")
+	output(s.Stack, deploy.OutputTableName, s.Table.TableName(), "DynamoDB table")
+	output(s.Stack, deploy.OutputSeedFunctionName, s.Functions[seedFunction].Function.FunctionName(), "Lambda function that seeds the table (see the seed CLI)")
 	if s.Auth != nil {
-		output(s.Stack, stackout.JWTIssuer, s.Auth.Issuer, "Issuer of the JWTs the API accepts")
-		output(s.Stack, stackout.JWTAudience, awscdk.Fn_Join(jsii.String(","), &s.Auth.Audience), "Audiences (client ids) the API accepts")
+		output(s.Stack, deploy.OutputJWTIssuer, s.Auth.Issuer, "Issuer of the JWTs the API accepts")
+		output(s.Stack, deploy.OutputJWTAudience, awscdk.Fn_Join(jsii.String(","), &s.Auth.Audience), "Audiences (client ids) the API accepts")
 		if s.Auth.UserPool != nil {
-			output(s.Stack, stackout.UserPoolID, s.Auth.UserPool.UserPoolId(), "Cognito user pool of the API's users")
-			output(s.Stack, stackout.UserPoolClientID, s.Auth.Client.UserPoolClientId(), "Cognito app client to sign in with (USER_PASSWORD_AUTH or SRP)")
+			output(s.Stack, deploy.OutputUserPoolID, s.Auth.UserPool.UserPoolId(), "Cognito user pool of the API's users")
+			output(s.Stack, deploy.OutputUserPoolClientID, s.Auth.Client.UserPoolClientId(), "Cognito app client to sign in with (USER_PASSWORD_AUTH or SRP)")
 		}
 	}
 	return s, nil

@@ -18,9 +18,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/personsapi/persons/pkg/api"
-	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
-	"github.com/personsapi/persons/pkg/stackout"
 )
 
 // assetDir holds a placeholder bootstrap per function, so the tests never cross-compile.
@@ -266,7 +265,7 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("%s: runtime %v, architectures %v, handler %v; want provided.al2023, [arm64], bootstrap",
 				name, p["Runtime"], p["Architectures"], p["Handler"])
 		}
-		env := map[string]any{"Variables": map[string]any{lambdaapp.TableEnv: ref(tableID)}}
+		env := map[string]any{"Variables": map[string]any{deploy.EnvTableName: ref(tableID)}}
 		if !sameJSON(p["Environment"], env) {
 			t.Errorf("%s: environment %s, want %s", name, js(p["Environment"]), js(env))
 		}
@@ -544,9 +543,9 @@ func TestOutputs(t *testing.T) {
 		ctx  map[string]string
 		want []string
 	}{
-		{"cognito", defaults, []string{stackout.APIURL, stackout.TableName, stackout.SeedFunctionName, stackout.JWTIssuer, stackout.JWTAudience, stackout.UserPoolID, stackout.UserPoolClientID}},
-		{"external IdP", externalIdP, []string{stackout.APIURL, stackout.TableName, stackout.SeedFunctionName, stackout.JWTIssuer, stackout.JWTAudience}},
-		{"auth=none", authNone, []string{stackout.APIURL, stackout.TableName, stackout.SeedFunctionName}},
+		{"cognito", defaults, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputUserPoolID, deploy.OutputUserPoolClientID}},
+		{"external IdP", externalIdP, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience}},
+		{"auth=none", authNone, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := synth(t, tc.ctx, nil)
@@ -560,11 +559,11 @@ func TestOutputs(t *testing.T) {
 				t.Errorf("outputs %v, want %v", got, tc.want)
 			}
 			seedID := v.stack.logicalID(v.stack.Functions[seedFunction].Function.Node().DefaultChild())
-			if !sameJSON(v.tpl.Outputs[stackout.SeedFunctionName].Value, ref(seedID)) {
-				t.Errorf("%s = %s, want the seed function", stackout.SeedFunctionName, js(v.tpl.Outputs[stackout.SeedFunctionName].Value))
+			if !sameJSON(v.tpl.Outputs[deploy.OutputSeedFunctionName].Value, ref(seedID)) {
+				t.Errorf("%s = %s, want the seed function", deploy.OutputSeedFunctionName, js(v.tpl.Outputs[deploy.OutputSeedFunctionName].Value))
 			}
-			if !strings.Contains(js(v.tpl.Outputs[stackout.APIURL].Value), "execute-api") {
-				t.Errorf("%s = %s", stackout.APIURL, js(v.tpl.Outputs[stackout.APIURL].Value))
+			if !strings.Contains(js(v.tpl.Outputs[deploy.OutputAPIURL].Value), "execute-api") {
+				t.Errorf("%s = %s", deploy.OutputAPIURL, js(v.tpl.Outputs[deploy.OutputAPIURL].Value))
 			}
 		})
 	}
@@ -617,8 +616,8 @@ func TestStageDevIsThrowaway(t *testing.T) {
 	}
 
 	prod := synth(t, defaults, nil)
-	if got := *prod.stack.Stack.StackName(); got != stackout.DefaultStackName {
-		t.Errorf("default stack name %s, want %s", got, stackout.DefaultStackName)
+	if got := *prod.stack.Stack.StackName(); got != deploy.DefaultStackName {
+		t.Errorf("default stack name %s, want %s", got, deploy.DefaultStackName)
 	}
 	pool = prod.tpl.Resources[only(t, prod.tpl.ofType("AWS::Cognito::UserPool"), "user pools")]
 	if pool.Properties["DeletionProtection"] != "ACTIVE" || pool.DeletionPolicy != "Retain" {

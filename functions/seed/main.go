@@ -9,20 +9,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/seed"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	slog.SetDefault(log)
-	table := os.Getenv(lambdaapp.TableEnv)
-	if table == "" {
-		log.Error("startup failed", "error", lambdaapp.TableEnv+" is not set: it must name the DynamoDB table")
-		os.Exit(1)
-	}
 	// One client per execution environment, reused by every invocation.
-	db, err := lambdaapp.NewClient(context.Background())
+	db, table, err := ddbclient.FromEnv(context.Background())
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)

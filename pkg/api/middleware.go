@@ -7,12 +7,11 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/google/uuid"
 
+	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbstats"
 )
 
@@ -45,12 +44,11 @@ func requestID(ctx context.Context) string {
 	return ""
 }
 
-// newRequestID takes API Gateway's request id when the request came through the Lambda
-// adapter, else a sane client X-Request-Id, else a fresh UUID.
+// newRequestID takes a sane X-Request-Id of the request, else a fresh UUID. Whatever
+// runs the handler hands its own request id in through that header: the Lambda
+// functions (pkg/lambdaapp) set API Gateway's, so the id a client sees is the one API
+// Gateway logs, and this package needs no Lambda code to read it.
 func newRequestID(r *http.Request) string {
-	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
-		return gw.RequestID
-	}
 	if id := r.Header.Get(RequestIDHeader); validRequestID(id) {
 		return id
 	}
@@ -154,7 +152,7 @@ func serveRecovered(w *statusRecorder, r *http.Request, log *slog.Logger, h http
 
 // corsPolicy allows browser front ends on the listed origins to call the API.
 type corsPolicy struct {
-	origins []string // exact origins, or "*"
+	origins []string // as a browser sends them (cors.ParseOrigins), or cors.Any
 }
 
 // apply sets the CORS response headers for an allowed Origin and reports whether it
@@ -166,7 +164,7 @@ func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h := w.Header()
 	h.Add("Vary", "Origin")
-	if !slices.Contains(c.origins, origin) && !slices.Contains(c.origins, "*") {
+	if !slices.Contains(c.origins, origin) && !slices.Contains(c.origins, cors.Any) {
 		return false
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
@@ -181,13 +179,10 @@ func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// ParseOrigins splits a comma-separated CORS_ORIGINS value.
-func ParseOrigins(s string) []string {
-	var out []string
-	for o := range strings.SplitSeq(s, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, strings.TrimRight(o, "/"))
-		}
-	}
-	return out
+// ParseOrigins is cors.ParseOrigins without the error: an invalid list allows no origin.
+// Only scripts/serve still calls it, until it moves to cors.ParseOrigins (and reports
+// the error) when the branches meet; delete it then.
+func ParseOrigins(list string) []string {
+	origins, _ := cors.ParseOrigins(list)
+	return origins
 }

@@ -4,7 +4,6 @@ package lambdaapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,28 +11,21 @@ import (
 	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/personsapi/persons/pkg/api"
-	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/cors"
+	"github.com/personsapi/persons/pkg/ddbclient"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
-// Environment of the functions.
-const (
-	// TableEnv names the DynamoDB table (required).
-	TableEnv = "TABLE_NAME"
-	// CORSEnv lists allowed browser origins, comma-separated (optional; API Gateway
-	// can also answer CORS itself).
-	CORSEnv = "CORS_ORIGINS"
-)
-
 // Main runs the Lambda function that serves function's routes of the API: at init it
-// builds the DynamoDB client and the store once, then serves API Gateway HTTP API
-// (payload 2.0) events. A configuration error ends the process with status 1 and a
-// clear log line, which Lambda reports as an init failure.
+// reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins) and builds the
+// DynamoDB client and the store once, then serves API Gateway HTTP API (payload 2.0)
+// events. A configuration error ends the process with status 1 and a clear log line,
+// which Lambda reports as an init failure.
 func Main(function api.Function) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	h, err := Handler(context.Background(), function, log)
@@ -49,29 +41,32 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 	if !slices.Contains(api.Functions(), function) {
 		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
 	}
-	table := os.Getenv(TableEnv)
-	if table == "" {
-		return nil, errors.New(TableEnv + " is not set: it must name the DynamoDB table")
+	// A mistyped origin fails the init instead of silently refusing that browser.
+	origins, err := cors.ParseOrigins(os.Getenv(deploy.EnvCORSOrigins))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", deploy.EnvCORSOrigins, err)
 	}
-	db, err := NewClient(ctx)
+	db, table, err := ddbclient.FromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return api.NewHandler(api.Options{
+	return withGatewayRequestID(api.NewHandler(api.Options{
 		Store:       persons.New(db, table),
 		Logger:      log,
-		CORSOrigins: api.ParseOrigins(os.Getenv(CORSEnv)),
+		CORSOrigins: origins,
 		Functions:   []api.Function{function},
-	}), nil
+	})), nil
 }
 
-// NewClient builds the DynamoDB client from the default AWS configuration (environment,
-// Lambda role), counting requests for the access log. AWS_ENDPOINT_URL_DYNAMODB points
-// it at DynamoDB Local.
-func NewClient(ctx context.Context) (*dynamodb.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
-	return dynamodb.NewFromConfig(cfg, ddbstats.Counting), nil
+// withGatewayRequestID hands API Gateway's request id (requestContext.requestId of the
+// event, which the adapter puts in the context) to the API as the request's
+// X-Request-Id. It replaces one the client sent: the response, the problem body and
+// the access log then carry the id under which API Gateway logs the request.
+func withGatewayRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
+			r.Header.Set(api.RequestIDHeader, gw.RequestID)
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/lambdaapp"
 	"github.com/personsapi/persons/pkg/persons"
 )
@@ -282,11 +283,11 @@ func personMaker(store *persons.Store) func(t *testing.T) string {
 
 func localEnv(t *testing.T, table string) map[string]string {
 	return map[string]string{
-		lambdaapp.TableEnv:          table,
-		"AWS_ENDPOINT_URL_DYNAMODB": ddbtest.Endpoint(t),
-		"AWS_ACCESS_KEY_ID":         "local",
-		"AWS_SECRET_ACCESS_KEY":     "local",
-		"AWS_REGION":                "eu-west-1",
+		deploy.EnvTableName:        table,
+		deploy.EnvDynamoDBEndpoint: ddbtest.Endpoint(t),
+		"AWS_ACCESS_KEY_ID":        "local",
+		"AWS_SECRET_ACCESS_KEY":    "local",
+		"AWS_REGION":               "eu-west-1",
 	}
 }
 
@@ -311,13 +312,18 @@ func TestFunctionsThroughAdapter(t *testing.T) {
 }
 
 func TestHandlerConfigErrors(t *testing.T) {
-	t.Setenv(lambdaapp.TableEnv, "")
+	t.Setenv(deploy.EnvTableName, "")
 	_, err := lambdaapp.Handler(context.Background(), "persons", slog.Default())
 	if err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
 		t.Errorf("missing TABLE_NAME: %v", err)
 	}
-	t.Setenv(lambdaapp.TableEnv, "t")
+	t.Setenv(deploy.EnvTableName, "t")
 	if _, err := lambdaapp.Handler(context.Background(), "pets", slog.Default()); err == nil {
 		t.Error("unknown function accepted")
+	}
+	t.Setenv(deploy.EnvCORSOrigins, "https://app.example.com, app.example.com")
+	_, err = lambdaapp.Handler(context.Background(), "persons", slog.Default())
+	if err == nil || !strings.Contains(err.Error(), `CORS_ORIGINS: "app.example.com" is not an origin`) {
+		t.Errorf("invalid CORS_ORIGINS: %v", err)
 	}
 }

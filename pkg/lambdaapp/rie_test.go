@@ -11,7 +11,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddbtest"
-	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/rie"
 )
@@ -57,7 +57,7 @@ func TestFunctionWithoutTableFailsInit(t *testing.T) {
 		t.Skip("builds a Lambda binary")
 	}
 	env := localEnv(t, "")
-	delete(env, lambdaapp.TableEnv)
+	delete(env, deploy.EnvTableName)
 	fnc := rie.Start(t, rie.Build(t, "./functions/persons"), env)
 	status, out, err := fnc.InvokeContext(context.Background(), event(t, request{route: "GET /persons", path: "/persons"}, "x"))
 	if err != nil {

@@ -23,16 +23,9 @@ import (
 
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/seed"
-	"github.com/personsapi/persons/pkg/stackout"
-)
-
-// Environment the CLI reads.
-const (
-	functionEnv = "PERSONS_SEED_FUNCTION"
-	tableEnv    = "TABLE_NAME"
-	ddbEndpoint = "AWS_ENDPOINT_URL_DYNAMODB"
 )
 
 // rieFunctionName is the only function name the Lambda Runtime Interface Emulator serves.
@@ -158,7 +151,7 @@ func parseSeed(args []string, getenv func(string) string) (seedConfig, error) {
 		return c, usageError{"give --function or --stack, not both"}
 	}
 	if c.local && c.table == "" {
-		if c.table = getenv(tableEnv); c.table == "" {
+		if c.table = getenv(deploy.EnvTableName); c.table == "" {
 			c.table = "persons"
 		}
 	}
@@ -166,10 +159,10 @@ func parseSeed(args []string, getenv func(string) string) (seedConfig, error) {
 		switch {
 		case c.endpointURL != "":
 			c.function = rieFunctionName
-		case !set["stack"] && getenv(functionEnv) != "":
-			c.function = getenv(functionEnv)
+		case !set["stack"] && getenv(deploy.EnvSeedFunction) != "":
+			c.function = getenv(deploy.EnvSeedFunction)
 		case c.stack == "":
-			c.stack = stackout.DefaultStackName
+			c.stack = deploy.DefaultStackName
 		}
 	}
 	return c, nil
@@ -196,9 +189,9 @@ func seedLocal(ctx context.Context, c seedConfig, p *progress) (seed.Stats, erro
 	if err != nil {
 		return seed.Stats{}, err
 	}
-	endpoint := os.Getenv(ddbEndpoint)
+	endpoint := os.Getenv(deploy.EnvDynamoDBEndpoint)
 	if endpoint == "" {
-		return seed.Stats{}, errors.New("--local needs " + ddbEndpoint + ", e.g. http://127.0.0.1:8000 (make ddb-up starts DynamoDB Local there)")
+		return seed.Stats{}, errors.New("--local needs " + deploy.EnvDynamoDBEndpoint + ", e.g. http://127.0.0.1:8000 (make ddb-up starts DynamoDB Local there)")
 	}
 	db := ddblocal.Client(endpoint, ddbstats.Counting)
 	created, err := persons.CreateTable(ctx, db, c.table)
@@ -311,19 +304,19 @@ func functionFromStack(ctx context.Context, cfg aws.Config, stack string) (strin
 	out, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationError" && strings.Contains(ae.ErrorMessage(), "does not exist") {
-		return "", fmt.Errorf("stack %s not found in %s: deploy it, or name the function with --function or %s", stack, cfg.Region, functionEnv)
+		return "", fmt.Errorf("stack %s not found in %s: deploy it, or name the function with --function or %s", stack, cfg.Region, deploy.EnvSeedFunction)
 	}
 	if err != nil {
 		return "", fmt.Errorf("look up stack %s: %w", stack, err)
 	}
 	for _, s := range out.Stacks {
 		for _, o := range s.Outputs {
-			if aws.ToString(o.OutputKey) == stackout.SeedFunctionName {
+			if aws.ToString(o.OutputKey) == deploy.OutputSeedFunctionName {
 				return aws.ToString(o.OutputValue), nil
 			}
 		}
 	}
-	return "", fmt.Errorf("stack %s has no %s output: name the function with --function", stack, stackout.SeedFunctionName)
+	return "", fmt.Errorf("stack %s has no %s output: name the function with --function", stack, deploy.OutputSeedFunctionName)
 }
 
 func invokeError(fn, region, endpoint string, err error) error {
@@ -334,7 +327,7 @@ func invokeError(fn, region, endpoint string, err error) error {
 		if endpoint != "" {
 			return fmt.Errorf("function %s not found at %s", fn, endpoint)
 		}
-		return fmt.Errorf("function %s not found in %s: check --function, %s or the stack outputs", fn, region, functionEnv)
+		return fmt.Errorf("function %s not found in %s: check --function, %s or the stack outputs", fn, region, deploy.EnvSeedFunction)
 	case errors.As(err, &ae) && (ae.ErrorCode() == "AccessDeniedException" || ae.ErrorCode() == "UnrecognizedClientException"):
 		return fmt.Errorf("not allowed to invoke %s (%s): check the AWS credentials and their permissions", fn, ae.ErrorCode())
 	case endpoint != "" && strings.Contains(err.Error(), "StatusCode: 404"):

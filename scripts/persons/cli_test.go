@@ -18,10 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/rie"
 	"github.com/personsapi/persons/pkg/seed"
-	"github.com/personsapi/persons/pkg/stackout"
 )
 
 func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
@@ -36,15 +36,15 @@ func TestParseSeed(t *testing.T) {
 		env  map[string]string
 		want seedConfig
 	}{
-		{nil, nil, with(func(c *seedConfig) { c.stack = stackout.DefaultStackName })},
-		{nil, map[string]string{functionEnv: "fn-from-env"}, with(func(c *seedConfig) { c.function = "fn-from-env" })},
-		{[]string{"--stack", "Persons-dev"}, map[string]string{functionEnv: "ignored"}, with(func(c *seedConfig) { c.stack = "Persons-dev" })},
+		{nil, nil, with(func(c *seedConfig) { c.stack = deploy.DefaultStackName })},
+		{nil, map[string]string{deploy.EnvSeedFunction: "fn-from-env"}, with(func(c *seedConfig) { c.function = "fn-from-env" })},
+		{[]string{"--stack", "Persons-dev"}, map[string]string{deploy.EnvSeedFunction: "ignored"}, with(func(c *seedConfig) { c.stack = "Persons-dev" })},
 		{[]string{"--function", "f", "--count", "7", "--seed", "-3", "--clear", "--region", "eu-west-1"}, nil,
 			with(func(c *seedConfig) { c.function, c.count, c.seed, c.clear, c.region = "f", 7, -3, true, "eu-west-1" })},
 		{[]string{"--endpoint-url", "http://127.0.0.1:9000"}, nil,
 			with(func(c *seedConfig) { c.endpointURL, c.function = "http://127.0.0.1:9000", rieFunctionName })},
 		{[]string{"--local"}, nil, with(func(c *seedConfig) { c.local, c.table = true, "persons" })},
-		{[]string{"--local"}, map[string]string{tableEnv: "t1"}, with(func(c *seedConfig) { c.local, c.table = true, "t1" })},
+		{[]string{"--local"}, map[string]string{deploy.EnvTableName: "t1"}, with(func(c *seedConfig) { c.local, c.table = true, "t1" })},
 		{[]string{"--local", "--table", "t2", "--json"}, nil, with(func(c *seedConfig) { c.local, c.table, c.json = true, "t2", true })},
 	}
 	for _, tt := range tests {
@@ -186,7 +186,7 @@ func TestSeedLocal(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	})
-	t.Setenv(ddbEndpoint, ddbtest.Endpoint(t))
+	t.Setenv(deploy.EnvDynamoDBEndpoint, ddbtest.Endpoint(t))
 
 	code, out, errOut := cli(t, "seed", "--local", "--table", table, "--count", "30", "--seed", "2")
 	if code != 0 || !strings.Contains(out, "seeded 30 persons") || !strings.Contains(errOut, "created table "+table) {
@@ -210,10 +210,10 @@ func TestSeedLocal(t *testing.T) {
 		t.Errorf("count 20000: exit %d, stderr %q", code, errOut)
 	}
 
-	t.Setenv(ddbEndpoint, "")
+	t.Setenv(deploy.EnvDynamoDBEndpoint, "")
 	code, _, errOut = cli(t, "seed", "--local")
-	if code != 1 || !strings.Contains(errOut, "--local needs "+ddbEndpoint) {
-		t.Errorf("without %s: exit %d, stderr %q", ddbEndpoint, code, errOut)
+	if code != 1 || !strings.Contains(errOut, "--local needs "+deploy.EnvDynamoDBEndpoint) {
+		t.Errorf("without %s: exit %d, stderr %q", deploy.EnvDynamoDBEndpoint, code, errOut)
 	}
 }
 
@@ -263,10 +263,10 @@ func TestDeployedTarget(t *testing.T) {
 		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "eu-west-1",
 		"AWS_ENDPOINT_URL_LAMBDA": fn.Endpoint,
 		"AWS_ENDPOINT_URL_CLOUDFORMATION": cloudFormation(t, map[string]map[string]string{
-			"Persons-test": {stackout.SeedFunctionName: rieFunctionName, stackout.TableName: table},
+			"Persons-test": {deploy.OutputSeedFunctionName: rieFunctionName, deploy.OutputTableName: table},
 			"Bare":         {},
 		}),
-		functionEnv: "",
+		deploy.EnvSeedFunction: "",
 	} {
 		t.Setenv(k, v)
 	}
@@ -280,7 +280,7 @@ func TestDeployedTarget(t *testing.T) {
 	}
 
 	code, _, errOut = cli(t, "seed", "--stack", "Nope")
-	if code != 1 || !strings.Contains(errOut, "stack Nope not found in eu-west-1: deploy it, or name the function with --function or "+functionEnv) {
+	if code != 1 || !strings.Contains(errOut, "stack Nope not found in eu-west-1: deploy it, or name the function with --function or "+deploy.EnvSeedFunction) {
 		t.Errorf("missing stack: exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = cli(t, "seed", "--stack", "Bare")
@@ -289,7 +289,7 @@ func TestDeployedTarget(t *testing.T) {
 	}
 
 	// The name from the environment; a function error is reported with its message.
-	t.Setenv(functionEnv, rieFunctionName)
+	t.Setenv(deploy.EnvSeedFunction, rieFunctionName)
 	code, out, errOut = cli(t, "seed", "--count", "0")
 	if code != 1 || !strings.Contains(errOut, "the seed function function failed: invalid seed event: invalid input: count: must be between 1 and 10000") {
 		t.Errorf("function error: exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -330,7 +330,7 @@ func TestLambdaServiceErrors(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	for fn, want := range map[string]string{
-		"missing":   "function missing not found in eu-west-1: check --function, " + functionEnv + " or the stack outputs",
+		"missing":   "function missing not found in eu-west-1: check --function, " + deploy.EnvSeedFunction + " or the stack outputs",
 		"forbidden": "not allowed to invoke forbidden (AccessDeniedException): check the AWS credentials and their permissions",
 		"failing":   "the seed function failing failed: seed: batch write to persons: boom",
 		"timeout":   "the seed function timeout failed: RequestId: 1 Error: Task timed out after 300.00 seconds",

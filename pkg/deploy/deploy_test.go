@@ -1,4 +1,4 @@
-package stackout
+package deploy
 
 import "testing"
 

@@ -1,0 +1,69 @@
+// Package deploy names what a deployment of the persons service is made of and
+// configured with: the CloudFormation stack, the keys of its outputs and the environment
+// variables its processes read. Each of these strings is written on one side (the CDK app
+// in infra/, a Lambda's environment, a developer's shell) and read on another (the
+// functions, `make run`, the persons CLI); a side that spelled one differently would only
+// fail once deployed, so every side imports the name from here.
+//
+// The package has no dependencies: importing it pulls neither the CDK nor the HTTP stack
+// into a function or a client.
+package deploy
+
+// DefaultStage is the stage a deployment gets when none is given: a protected one.
+const DefaultStage = "prod"
+
+// DefaultStackName is the name of the stack of DefaultStage.
+const DefaultStackName = "Persons"
+
+// StackName is the name of the stack of stage: "Persons" for DefaultStage (or ""),
+// "Persons-<stage>" otherwise, so several stages can live in one account and region.
+func StackName(stage string) string {
+	if stage == "" || stage == DefaultStage {
+		return DefaultStackName
+	}
+	return DefaultStackName + "-" + stage
+}
+
+// Output keys of the stack (aws cloudformation describe-stacks).
+const (
+	// OutputAPIURL is the base URL of the HTTP API ($default stage), ending in "/".
+	OutputAPIURL = "ApiUrl"
+	// OutputTableName is the name of the DynamoDB table.
+	OutputTableName = "TableName"
+	// OutputSeedFunctionName is the name of the seed Lambda function.
+	OutputSeedFunctionName = "SeedFunctionName"
+
+	// The auth outputs exist only when authentication is on (the default).
+
+	// OutputJWTIssuer is the issuer URL the API's JWT authorizer trusts.
+	OutputJWTIssuer = "JwtIssuer"
+	// OutputJWTAudience is the audience (comma-separated) the API's JWT authorizer accepts.
+	OutputJWTAudience = "JwtAudience"
+	// OutputUserPoolID is the id of the Cognito user pool the stack created (only when
+	// no external issuer was given).
+	OutputUserPoolID = "UserPoolId"
+	// OutputUserPoolClientID is the id of the app client of that user pool; tokens are
+	// issued to it.
+	OutputUserPoolClientID = "UserPoolClientId"
+)
+
+// Environment variables.
+const (
+	// EnvTableName names the DynamoDB table. The stack sets it on every function, which
+	// refuses to start without it; `make run` and `persons seed --local` take it as the
+	// default table.
+	EnvTableName = "TABLE_NAME"
+	// EnvCORSOrigins lists the browser origins the API functions and `make run` answer
+	// CORS for, comma-separated (cors.ParseOrigins; an invalid one fails a function's
+	// init). Optional: API Gateway can answer CORS itself.
+	EnvCORSOrigins = "CORS_ORIGINS"
+	// EnvSeedFunction names the seed Lambda the persons CLI invokes when --function is
+	// not given.
+	EnvSeedFunction = "PERSONS_SEED_FUNCTION"
+	// EnvPort is the port `make run` serves on.
+	EnvPort = "PORT"
+	// EnvDynamoDBEndpoint is the AWS SDK's own variable for the DynamoDB endpoint: the
+	// one switch that points every process (functions, `make run`, the CLI's --local)
+	// at DynamoDB Local, so no code has a local branch.
+	EnvDynamoDBEndpoint = "AWS_ENDPOINT_URL_DYNAMODB"
+)
