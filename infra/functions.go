@@ -43,11 +43,12 @@ type Access struct {
 // AccessDeniedException in AWS (DynamoDB Local does not check IAM).
 var functionAccess = func() map[string]Access {
 	m := map[string]Access{
-		// CreatePerson (PutItem), GetPerson (GetItem), GetPersonDetails (Query),
-		// ListPersons (Query on GSI1), PatchPerson (UpdateItem), DeletePerson (Query,
-		// then TransactWriteItems of Deletes).
+		// CreatePerson (Query for leftovers, BatchWriteItem to remove them, PutItem),
+		// GetPerson (GetItem), GetPersonDetails (Query), ListPersons (Query on GSI1),
+		// UpdatePerson (UpdateItem), DeletePerson (UpdateItem marks the PROFILE, Query,
+		// BatchWriteItem of deletes, DeleteItem of the PROFILE).
 		string(api.FunctionPersons): {
-			TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
+			TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
 			IndexQueries: []string{persons.GSI1},
 		},
 		// pkg/seed writes and clears with BatchWriteItem and finds what to clear with a
@@ -56,11 +57,12 @@ var functionAccess = func() map[string]Access {
 			TableActions: []string{"dynamodb:BatchWriteItem", "dynamodb:Scan"},
 		},
 	}
-	// Related items: List (Query), Get (GetItem), Create/Replace/Patch/Delete (PutItem,
-	// DeleteItem, or TransactWriteItems with Put/Update/Delete and a ConditionCheck on
-	// the person; Update moves the person's primary pointer).
+	// Related items: List (GetItem of the PROFILE, Query), Get (BatchGetItem of the item
+	// and the PROFILE), Create/Replace/Update/Delete (PutItem, DeleteItem, or
+	// TransactWriteItems with Put/Update/Delete; the Update counts creates on the PROFILE
+	// and moves its primary pointer; a create at the cap recounts with a Query).
 	related := Access{
-		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"},
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
 	}
 	for _, k := range persons.Kinds {
 		m[string(api.FunctionFor(k))] = related

@@ -520,8 +520,11 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				if !slices.Equal(g["index"], wantIndex) {
 					t.Errorf("%s: index actions %v, want %v", fn, g["index"], wantIndex)
 				}
+				// An API function reads and writes items by key; reading the whole table is
+				// the seed's. (BatchWriteItem names its keys like DeleteItem does: the
+				// persons function deletes a partition's children with it.)
 				for _, a := range g["table"] {
-					if fn != seedFunction && (a == "dynamodb:Scan" || a == "dynamodb:BatchWriteItem") {
+					if fn != seedFunction && a == "dynamodb:Scan" {
 						t.Errorf("%s: API function may %s the whole table", fn, a)
 					}
 				}

@@ -2,6 +2,7 @@ package persons
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -51,7 +52,8 @@ func childItem[T any, P Record[T]](v P) (map[string]types.AttributeValue, error)
 
 // Items returns the table items of a whole person: the PROFILE item, with the pointer of
 // each kind to its primary item (the invariant the store keeps: at most one primary per
-// kind, and the PROFILE names it), and one item per related item. Bulk writers (the seed)
+// kind, and the PROFILE names it) and the count of each kind, and one item per related
+// item. Bulk writers (the seed)
 // use it so that what they write is what the store would have written. It fails when a
 // kind has two primary items. It does not validate d.
 func Items(d PersonDetails) ([]map[string]types.AttributeValue, error) {
@@ -67,6 +69,9 @@ func Items(d PersonDetails) ([]map[string]types.AttributeValue, error) {
 		}
 		if primaryID != "" {
 			profile[k.PrimaryAttr] = sv(primaryID)
+		}
+		if len(children) > 0 {
+			profile[k.countAttr()] = &types.AttributeValueMemberN{Value: strconv.Itoa(len(children))}
 		}
 		items = append(items, children...)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/personsapi/persons/pkg/input"
@@ -62,6 +63,13 @@ func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions
 	if err != nil {
 		return Page[T]{}, err
 	}
+	// The person first: the items of a person that does not exist (left by data written
+	// around the store) or is being deleted are not listed.
+	if p, err := r.s.getProfile(ctx, personID); err != nil {
+		return Page[T]{}, err
+	} else if !p.usable() {
+		return Page[T]{}, personGone(personID)
+	}
 	begins := expression.Key(AttrSK).BeginsWith(r.kind.skPrefix)
 	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil)
 	if err != nil {
@@ -70,12 +78,6 @@ func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions
 	items, next, err := r.s.queryPage(ctx, in, childList(personID, r.kind), limit, o.Cursor)
 	if err != nil {
 		return Page[T]{}, err
-	}
-	if len(items) == 0 && o.Cursor == "" {
-		// An empty list may mean there is no such person: one more read tells.
-		if _, err := r.s.getItem(ctx, personPK(personID), profileSK); err != nil {
-			return Page[T]{}, fmt.Errorf("person %s: %w", personID, err)
-		}
 	}
 	list, err := decodeItems[T](items)
 	if err != nil {
@@ -90,7 +92,7 @@ func (r *Related[T, P]) Get(ctx context.Context, personID, id string) (T, error)
 		var zero T
 		return zero, err
 	}
-	v, err := r.read(ctx, personID, id)
+	v, _, err := r.read(ctx, personID, id)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -98,17 +100,23 @@ func (r *Related[T, P]) Get(ctx context.Context, personID, id string) (T, error)
 	return *v, nil
 }
 
-// read reads and decodes one item.
-func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, error) {
-	item, err := r.s.getItem(ctx, personPK(personID), r.kind.sk(id))
-	if err != nil {
-		return nil, r.wrap(id, err)
+// read reads and decodes one item, and its person's PROFILE, in one request. The item
+// of a person that does not exist or is being deleted is not found.
+func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, profile, error) {
+	item, p, err := r.s.getWithProfile(ctx, personID, r.kind.sk(id))
+	switch {
+	case err != nil:
+		return nil, p, r.wrap(id, err)
+	case !p.usable():
+		return nil, p, personGone(personID)
+	case item == nil:
+		return nil, p, r.wrap(id, ErrNotFound)
 	}
 	v := new(T)
 	if err := unmarshal(item, v); err != nil {
-		return nil, fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, id, err)
+		return nil, p, fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, id, err)
 	}
-	return v, nil
+	return v, p, nil
 }
 
 // Create stores a new item of the person. A client-supplied id is kept, else one is
@@ -228,10 +236,13 @@ func (r *Related[T, P]) write(ctx context.Context, w write[T]) (T, error) {
 }
 
 func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
-	var cur *T
+	var (
+		cur  *T
+		prof profile
+		err  error
+	)
 	if w.op != opCreate {
-		var err error
-		if cur, err = r.read(ctx, w.personID, w.id); err != nil {
+		if cur, prof, err = r.read(ctx, w.personID, w.id); err != nil {
 			return nil, err
 		}
 		if v := P(cur).versioned().Version; w.ifVersion != 0 && v != w.ifVersion {
@@ -260,9 +271,19 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 			return nil, err
 		}
 	}
+	wasPrimary, nowPrimary := cur != nil && isPrimary(P(cur)), next != nil && isPrimary(P(next))
+	movesPointer := r.kind.PrimaryAttr != "" && wasPrimary != nowPrimary
+	if w.op == opCreate && movesPointer {
+		// A new primary: the pointer's current value is needed for the condition.
+		if prof, err = r.s.getProfile(ctx, w.personID); err != nil {
+			return nil, err
+		} else if !prof.usable() {
+			return nil, personGone(w.personID)
+		}
+	}
 
 	t := r.s.tx()
-	profile := key(personPK(w.personID), profileSK)
+	// The item's own write.
 	switch w.op {
 	case opCreate:
 		item, err := childItem(P(next))
@@ -282,17 +303,48 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 			t.put(partItem, item, sameVersion)
 		}
 	}
-
-	wasPrimary, nowPrimary := cur != nil && isPrimary(P(cur)), next != nil && isPrimary(P(next))
-	if r.kind.PrimaryAttr == "" || wasPrimary == nowPrimary {
-		// The pointer stays where it is: the item's own write, conditioned on its version,
-		// is all an update or delete needs (an item demoted meanwhile has a new version).
-		// A create checks that its person exists.
-		if w.op == opCreate {
-			t.check(partPerson, profile, expression.AttributeExists(expression.Name(AttrPK)))
+	// The person's part: a create counts the item under the cap and checks that the
+	// person exists and is not being deleted; a write that changes which item is primary
+	// moves the pointer. Other updates and deletes need no part here: their version
+	// condition fails if the item was deleted (with its person) or demoted meanwhile.
+	var upd expression.UpdateBuilder
+	cond := usableCond()
+	person := w.op == opCreate || movesPointer
+	if w.op == opCreate {
+		count := expression.Name(r.kind.countAttr())
+		upd = upd.Add(count, expression.Value(1))
+		cond = cond.And(expression.Or(expression.AttributeNotExists(count), count.LessThan(expression.Value(MaxRelatedPerKind))))
+	}
+	w.demoting = ""
+	if movesPointer {
+		attr := expression.Name(r.kind.PrimaryAttr)
+		prev := prof.pointer(r.kind)
+		if prev == "" {
+			cond = cond.And(expression.AttributeNotExists(attr))
+		} else {
+			cond = cond.And(attr.Equal(expression.Value(prev)))
 		}
-	} else if err := r.movePointer(ctx, w, t, nowPrimary); err != nil {
-		return nil, err
+		switch {
+		case nowPrimary && prev != w.id:
+			upd = upd.Set(attr, expression.Value(w.id))
+			if prev != "" && prev != w.staleDemotion {
+				w.demoting = prev
+				t.update(partDemote, key(personPK(w.personID), r.kind.sk(prev)),
+					expression.Set(expression.Name(attrIsPrimary), expression.Value(false)).Add(expression.Name(AttrVersion), expression.Value(1)),
+					expression.AttributeExists(expression.Name(AttrPK)))
+			}
+		case !nowPrimary && prev == w.id:
+			upd = upd.Remove(attr)
+		default:
+			// The pointer already says what the write wants (data written around the
+			// store); it is left as it is, but still conditioned on.
+			if w.op != opCreate {
+				person = false
+			}
+		}
+	}
+	if person {
+		t.updateReturningOld(partPerson, key(personPK(w.personID), profileSK), upd, cond)
 	}
 
 	var ce *conditionError
@@ -300,56 +352,27 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 	case errors.Is(err, errConflict):
 		return nil, errRetry
 	case errors.As(err, &ce):
-		return nil, r.failed(w, ce)
+		return nil, r.failed(ctx, w, ce)
 	case err != nil:
 		return nil, r.wrap(w.id, err)
 	}
 	return next, nil
 }
 
-// movePointer adds to t the PROFILE pointer change of a write that makes the item the
-// kind's primary or stops it being that: the pointer moves on condition that it still
-// holds what was read, and a previous primary is demoted.
-func (r *Related[T, P]) movePointer(ctx context.Context, w *write[T], t *tx, nowPrimary bool) error {
-	attr, pk := r.kind.PrimaryAttr, personPK(w.personID)
-	profile, err := r.s.getItem(ctx, pk, profileSK)
-	if err != nil {
-		return fmt.Errorf("person %s: %w", w.personID, err)
-	}
-	prev := ""
-	if v, ok := profile[attr].(*types.AttributeValueMemberS); ok {
-		prev = v.Value
-	}
-	unchanged := expression.Name(attr).AttributeNotExists()
-	if prev != "" {
-		unchanged = expression.Name(attr).Equal(expression.Value(prev))
-	}
-	exists := expression.AttributeExists(expression.Name(AttrPK))
-	switch {
-	case nowPrimary && prev != w.id:
-		t.update(partPointer, key(pk, profileSK), expression.Set(expression.Name(attr), expression.Value(w.id)), exists.And(unchanged))
-		w.demoting = ""
-		if prev != "" && prev != w.staleDemotion {
-			w.demoting = prev
-			t.update(partDemote, key(pk, r.kind.sk(prev)),
-				expression.Set(expression.Name(attrIsPrimary), expression.Value(false)).Add(expression.Name(AttrVersion), expression.Value(1)),
-				exists)
-		}
-	case !nowPrimary && prev == w.id:
-		t.update(partPointer, key(pk, profileSK), expression.Remove(expression.Name(attr)), exists.And(unchanged))
-	case w.op == opCreate:
-		// The pointer already names this new item (data written around the store): it
-		// is right, but the person must still exist.
-		t.check(partPerson, key(pk, profileSK), exists)
-	}
-	return nil
-}
-
 // failed turns the failed conditions of a commit into the write's result.
-func (r *Related[T, P]) failed(w *write[T], ce *conditionError) error {
+func (r *Related[T, P]) failed(ctx context.Context, w *write[T], ce *conditionError) error {
+	if ce.failed(partPerson) {
+		old := profile{item: ce.old[partPerson]}
+		switch {
+		case !old.usable():
+			return personGone(w.personID)
+		case w.op == opCreate && old.count(r.kind) >= MaxRelatedPerKind:
+			return r.recount(ctx, w.personID, old.count(r.kind))
+		}
+		// The pointer moved since it was read.
+		return errRetry
+	}
 	switch {
-	case ce.failed(partPerson):
-		return fmt.Errorf("person %s: %w", w.personID, ErrNotFound)
 	case ce.failed(partItem) && w.op == opCreate:
 		return r.wrap(w.id, ErrAlreadyExists)
 	case ce.failed(partItem) && w.ifVersion != 0:
@@ -360,10 +383,42 @@ func (r *Related[T, P]) failed(w *write[T], ce *conditionError) error {
 		w.staleDemotion = w.demoting
 		return errRetry
 	default:
-		// The item or the pointer changed since it was read (or the person is gone,
-		// which the next read tells).
+		// The item changed since it was read (or is gone, which the next read tells).
 		return errRetry
 	}
+}
+
+// recount counts the person's items of this kind after a create found the counter at
+// the cap: deletes do not decrement it. Below the cap, it sets the counter to the real
+// number, on condition that no create counted meanwhile, and asks for another attempt;
+// at the cap, the create fails with a *LimitError.
+func (r *Related[T, P]) recount(ctx context.Context, personID string, counted int64) error {
+	begins := expression.Key(AttrSK).BeginsWith(r.kind.skPrefix)
+	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil)
+	if err != nil {
+		return err
+	}
+	in.Select = types.SelectCount
+	n := int64(0)
+	for p := dynamodb.NewQueryPaginator(r.s.db, in); p.HasMorePages(); {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("count %s of person %s: %w", r.kind.Entity, personID, err)
+		}
+		n += int64(out.Count)
+	}
+	if n >= MaxRelatedPerKind {
+		return &LimitError{Kind: r.kind, Max: MaxRelatedPerKind}
+	}
+	count := expression.Name(r.kind.countAttr())
+	t := r.s.tx()
+	t.update(partPerson, key(personPK(personID), profileSK), expression.Set(count, expression.Value(n)),
+		usableCond().And(count.Equal(expression.Value(counted))))
+	var ce *conditionError
+	if err := t.commit(ctx, r.s.db); err != nil && !errors.As(err, &ce) {
+		return fmt.Errorf("recount %s of person %s: %w", r.kind.Entity, personID, err)
+	}
+	return errRetry
 }
 
 // attrIsPrimary is the attribute of Primary.IsPrimary.

@@ -18,22 +18,28 @@ import (
 type part string
 
 const (
-	partItem    part = "item"            // the item's own put or delete
-	partPerson  part = "person exists"   // condition check: the PROFILE item exists
-	partPointer part = "primary pointer" // the PROFILE's pointer to the kind's primary item moves
-	partDemote  part = "demotion"        // the previous primary item stops being primary
-	partProfile part = "profile"         // a person's PROFILE item (its delete)
+	partItem part = "item" // the item's own put or delete
+	// partPerson is the related item's person, its PROFILE item: it exists and is not
+	// being deleted; a create counts the item there, under the cap; a write that changes
+	// which item is primary moves the pointer there, on condition that it did not move.
+	partPerson  part = "person"
+	partDemote  part = "demotion" // the previous primary item stops being primary
+	partProfile part = "profile"  // a person's own write of its PROFILE item
 )
 
 // txWrite is one write of a transaction, as DynamoDB's single-item requests and
-// TransactWriteItems both understand it.
+// TransactWriteItems both understand it: a put, an update or a delete. (No condition
+// checks: every condition the store needs sits on an item it writes anyway, and a
+// ConditionCheck costs a write unit like a write.)
 type txWrite struct {
 	name   part
-	key    map[string]types.AttributeValue // update, delete, check
+	key    map[string]types.AttributeValue // update, delete
 	item   map[string]types.AttributeValue // put
 	update *expression.UpdateBuilder       // update
-	delete bool
-	cond   *expression.ConditionBuilder // nil: unconditional
+	cond   *expression.ConditionBuilder    // nil: unconditional
+	// returnOld asks DynamoDB for the item as it was when the condition failed, so that
+	// the caller can tell why (conditionError.old).
+	returnOld bool
 }
 
 // tx builds the writes of one atomic change. One write goes out as a single-item request
@@ -52,18 +58,22 @@ func (t *tx) update(name part, key map[string]types.AttributeValue, upd expressi
 	t.writes = append(t.writes, txWrite{name: name, key: key, update: &upd, cond: &cond})
 }
 
-// del deletes the item at key; cond may be nil.
-func (t *tx) del(name part, key map[string]types.AttributeValue, cond *expression.ConditionBuilder) {
-	t.writes = append(t.writes, txWrite{name: name, key: key, delete: true, cond: cond})
+// updateReturningOld is update, asking for the item as it was should cond fail.
+func (t *tx) updateReturningOld(name part, key map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) {
+	t.writes = append(t.writes, txWrite{name: name, key: key, update: &upd, cond: &cond, returnOld: true})
 }
 
-func (t *tx) check(name part, key map[string]types.AttributeValue, cond expression.ConditionBuilder) {
-	t.writes = append(t.writes, txWrite{name: name, key: key, cond: &cond})
+// del deletes the item at key; cond may be nil.
+func (t *tx) del(name part, key map[string]types.AttributeValue, cond *expression.ConditionBuilder) {
+	t.writes = append(t.writes, txWrite{name: name, key: key, cond: cond})
 }
 
 // conditionError reports which parts of a write failed their condition.
 type conditionError struct {
 	parts []part
+	// old holds, for the failed parts that asked for it, the item as it was; a failed
+	// part on an item that does not exist has no entry.
+	old map[part]map[string]types.AttributeValue
 }
 
 func (e *conditionError) Error() string {
@@ -92,10 +102,15 @@ func (t *tx) commit(ctx context.Context, db *dynamodb.Client) error {
 	case 0:
 		return nil
 	case 1:
-		err = t.writes[0].send(ctx, db, t.table)
+		w := t.writes[0]
+		err = w.send(ctx, db, t.table)
 		var ccf *types.ConditionalCheckFailedException
 		if errors.As(err, &ccf) {
-			return &conditionError{parts: []part{t.writes[0].name}}
+			ce := &conditionError{parts: []part{w.name}}
+			if w.returnOld && len(ccf.Item) > 0 {
+				ce.old = map[part]map[string]types.AttributeValue{w.name: ccf.Item}
+			}
+			return ce
 		}
 	default:
 		items := make([]types.TransactWriteItem, len(t.writes))
@@ -131,8 +146,16 @@ func (t *tx) cancellation(err error) error {
 	for i, r := range tce.CancellationReasons {
 		switch aws.ToString(r.Code) {
 		case "ConditionalCheckFailed":
-			if i < len(t.writes) {
-				ce.parts = append(ce.parts, t.writes[i].name)
+			if i >= len(t.writes) {
+				continue
+			}
+			w := t.writes[i]
+			ce.parts = append(ce.parts, w.name)
+			if w.returnOld && len(r.Item) > 0 {
+				if ce.old == nil {
+					ce.old = map[part]map[string]types.AttributeValue{}
+				}
+				ce.old[w.name] = r.Item
 			}
 		case "TransactionConflict":
 			conflict = true
@@ -166,6 +189,13 @@ func (w txWrite) expr() (expression.Expression, error) {
 	return e, nil
 }
 
+func (w txWrite) onFailure() types.ReturnValuesOnConditionCheckFailure {
+	if w.returnOld {
+		return types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	return ""
+}
+
 // send issues w as a single-item request.
 func (w txWrite) send(ctx context.Context, db *dynamodb.Client, table string) error {
 	e, err := w.expr()
@@ -175,16 +205,16 @@ func (w txWrite) send(ctx context.Context, db *dynamodb.Client, table string) er
 	switch {
 	case w.item != nil:
 		_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: w.item,
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: w.onFailure()})
 	case w.update != nil:
 		_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table, Key: w.key, UpdateExpression: e.Update(),
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	case w.delete:
-		_, err = db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &table, Key: w.key,
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: w.onFailure()})
 	default:
-		// A condition check alone writes nothing: DynamoDB has no single-item request for it.
-		return fmt.Errorf("%s: a condition check needs a write beside it", w.name)
+		_, err = db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &table, Key: w.key,
+			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: w.onFailure()})
 	}
 	return err
 }
@@ -198,15 +228,15 @@ func (w txWrite) transactItem(table string) (types.TransactWriteItem, error) {
 	switch {
 	case w.item != nil:
 		return types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: w.item,
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}, nil
+			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: w.onFailure()}}, nil
 	case w.update != nil:
 		return types.TransactWriteItem{Update: &types.Update{TableName: &table, Key: w.key, UpdateExpression: e.Update(),
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}, nil
-	case w.delete:
-		return types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: w.key,
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}, nil
+			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: w.onFailure()}}, nil
 	default:
-		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &table, Key: w.key,
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}, nil
+		return types.TransactWriteItem{Delete: &types.Delete{TableName: &table, Key: w.key,
+			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: w.onFailure()}}, nil
 	}
 }

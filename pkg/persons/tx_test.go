@@ -12,7 +12,7 @@ import (
 // TestTxCancellationNamesParts: a cancelled transaction's reasons come in the order of
 // its writes; the builder reports the failed ones by name.
 func TestTxCancellationNamesParts(t *testing.T) {
-	t3 := &tx{writes: []txWrite{{name: partItem}, {name: partPointer}, {name: partDemote}}}
+	t3 := &tx{writes: []txWrite{{name: partItem}, {name: partPerson}, {name: partDemote}}}
 	reasons := func(codes ...string) error {
 		var rs []types.CancellationReason
 		for _, c := range codes {
@@ -27,10 +27,10 @@ func TestTxCancellationNamesParts(t *testing.T) {
 		conflict bool
 	}{
 		{"demotion only", reasons("None", "None", "ConditionalCheckFailed"), []part{partDemote}, false},
-		{"item and pointer", reasons("ConditionalCheckFailed", "ConditionalCheckFailed", "None"), []part{partItem, partPointer}, false},
+		{"item and person", reasons("ConditionalCheckFailed", "ConditionalCheckFailed", "None"), []part{partItem, partPerson}, false},
 		{"conflict", reasons("None", "TransactionConflict", "None"), nil, true},
 		{"conflict exception", &types.TransactionConflictException{}, nil, true},
-		{"condition wins over conflict", reasons("TransactionConflict", "ConditionalCheckFailed", "None"), []part{partPointer}, false},
+		{"condition wins over conflict", reasons("TransactionConflict", "ConditionalCheckFailed", "None"), []part{partPerson}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
