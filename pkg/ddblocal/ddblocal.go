@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/personsapi/persons/internal/freeport"
 )
 
 // EndpointEnv names the variable through which the Makefile hands one running engine
@@ -75,9 +76,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	port := o.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		ports, err := freeport.Get(1)
+		if err != nil {
 			return nil, err
 		}
+		port = ports[0]
 	}
 	args := []string{
 		"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"),
@@ -159,13 +162,4 @@ func Client(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, opts...)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
