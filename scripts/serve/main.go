@@ -24,7 +24,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddblocal"
-	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/seed"
 )
@@ -36,6 +36,13 @@ func main() {
 	}
 }
 
+// The Lambdas' environment variables that serve reads as well.
+// TODO(env): move to the env-names package.
+const (
+	tableEnv = "TABLE_NAME"
+	corsEnv  = "CORS_ORIGINS"
+)
+
 type config struct {
 	addr, table, dataDir, endpoint, cors string
 	ddbPort, seedCount                   int
@@ -46,11 +53,11 @@ func parseFlags() config {
 	var c config
 	port := cmp.Or(os.Getenv("PORT"), "8080")
 	flag.StringVar(&c.addr, "addr", "127.0.0.1:"+port, "address to serve the API on (env PORT sets the port)")
-	flag.StringVar(&c.table, "table", cmp.Or(os.Getenv(lambdaapp.TableEnv), "persons"), "DynamoDB table (env TABLE_NAME)")
+	flag.StringVar(&c.table, "table", cmp.Or(os.Getenv(tableEnv), "persons"), "DynamoDB table (env TABLE_NAME)")
 	flag.StringVar(&c.dataDir, "data", ".local/ddb-data", "folder where DynamoDB Local keeps its data")
 	flag.StringVar(&c.endpoint, "endpoint", "", "use the DynamoDB (Local) at this URL instead of starting one")
 	flag.IntVar(&c.ddbPort, "ddb-port", 0, "port for the DynamoDB Local started here (0 = a free one)")
-	flag.StringVar(&c.cors, "cors", os.Getenv(lambdaapp.CORSEnv), "comma-separated browser origins allowed by CORS (env CORS_ORIGINS)")
+	flag.StringVar(&c.cors, "cors", os.Getenv(corsEnv), "comma-separated browser origins allowed by CORS (env CORS_ORIGINS)")
 	flag.IntVar(&c.seedCount, "seed-count", 50, "persons to seed when the table is empty (0 = none)")
 	flag.Int64Var(&c.seed, "seed", seed.DefaultSeed, "random seed of the seed data")
 	flag.Parse()
@@ -81,20 +88,8 @@ func run() error {
 		}()
 		c.endpoint = engine.Endpoint
 	}
-	// The same configuration path as in Lambda: the SDK reads these.
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_DYNAMODB": c.endpoint,
-		"AWS_ACCESS_KEY_ID":         "local",
-		"AWS_SECRET_ACCESS_KEY":     "local",
-		"AWS_REGION":                "us-east-1",
-	} {
-		os.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	db, err := lambdaapp.NewClient(ctx)
-	if err != nil {
-		return err
-	}
+	// Request counting for the access log, as in the Lambdas.
+	db := ddblocal.Client(c.endpoint, ddbstats.Counting)
 	if _, err := persons.CreateTable(ctx, db, c.table); err != nil {
 		return err
 	}
