@@ -34,6 +34,10 @@ type Page[T any] struct {
 // signing (see WithCursorKeys).
 const CursorLifetime = 24 * time.Hour
 
+// ErrCursorExpired is the ErrInvalidCursor of a genuine cursor older than
+// CursorLifetime: the client should start again from the first page.
+var ErrCursorExpired = fmt.Errorf("%w: expired", ErrInvalidCursor)
+
 // A cursor is the exclusive start key of the next page, signed so that a client can
 // hand it back but neither edit nor forge it: an edited key would start a page at a
 // position the server never gave out.
@@ -162,7 +166,7 @@ func (s *Store) decodeCursor(l listRef, cursor string) (map[string]types.Attribu
 	}
 	rest = rest[n:]
 	if age := s.now().Sub(time.Unix(int64(issued), 0)); age > CursorLifetime || age < -cursorClockSkew {
-		return nil, fmt.Errorf("%w: expired", ErrInvalidCursor)
+		return nil, ErrCursorExpired
 	}
 	key := make(map[string]types.AttributeValue, len(l.fixed)+len(l.carried))
 	values := make(map[string]string, len(l.fixed)+len(l.carried))

@@ -104,6 +104,7 @@ func TestCursorsThroughTheStore(t *testing.T) {
 
 			now = now.Add(persons.CursorLifetime + time.Second)
 			_, _, err = list(store, 2, cursor)
+			wantErr(t, err, persons.ErrCursorExpired)
 			wantErr(t, err, persons.ErrInvalidCursor)
 		})
 	}
