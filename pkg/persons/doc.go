@@ -38,6 +38,10 @@
 //
 // TestRequestCounts pins these numbers, and which of them are transactions.
 //
+// A page's cursor is its start key and issue time with an HMAC-SHA256 tag that also
+// covers the list: an edited, foreign or expired (CursorLifetime) cursor is
+// ErrInvalidCursor (WithCursorKeys).
+//
 // # Invariants
 //
 //   - A related item is never written without its person: a create checks, in the same

@@ -22,17 +22,26 @@ type Store struct {
 	// retryBudget bounds the time the optimistic retry loops (isPrimary switches,
 	// writes without an expected version) spend under contention; see retry.
 	retryBudget time.Duration
+	cursorKeys  [][]byte // the first signs cursors, all verify them
 }
 
-// New returns a Store on the named table.
-func New(db *dynamodb.Client, table string) *Store {
-	return &Store{
+// New returns a Store on the named table. Without WithCursorKeys the store signs its
+// cursors with a random key of its own, which no other process accepts.
+func New(db *dynamodb.Client, table string, opts ...Option) *Store {
+	s := &Store{
 		db:          db,
 		table:       table,
 		now:         time.Now,
 		newID:       uuid.NewString,
 		retryBudget: DefaultRetryBudget,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	if len(s.cursorKeys) == 0 {
+		s.cursorKeys = [][]byte{randomCursorKey()}
+	}
+	return s
 }
 
 // Table is the name of the table the store uses.
@@ -69,7 +78,7 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 // only while fewer items than limit+1 have been read. It reads one item more than asked
 // so that the last page carries no cursor. It returns the items and the cursor.
 func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, l listRef, limit int, cursor string) ([]map[string]types.AttributeValue, string, error) {
-	start, err := decodeCursor(l, cursor)
+	start, err := s.decodeCursor(l, cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -91,7 +100,7 @@ func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, l listRe
 		return items, "", nil
 	}
 	items = items[:limit]
-	next, err := encodeCursor(l, items[limit-1])
+	next, err := s.encodeCursor(l, items[limit-1])
 	if err != nil {
 		return nil, "", err
 	}
