@@ -112,6 +112,9 @@ func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Per
 		return Page[Person]{}, err
 	}
 	prefix := gsi1Prefix(o.LastNamePrefix)
+	if len(prefix) > maxSortKeyBytes {
+		return Page[Person]{Items: []Person{}}, nil // longer than any key: NFC and folding can lengthen it
+	}
 	kc := expression.Key(AttrGSI1PK).Equal(expression.Value(personsGSI1PK))
 	if prefix != "" {
 		kc = kc.And(expression.Key(AttrGSI1SK).BeginsWith(prefix))

@@ -2,9 +2,9 @@ package persons
 
 import (
 	"fmt"
-	"math"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -23,11 +23,32 @@ type checks struct{ input.Fields }
 // Validate checks every field, including ids: the store fills generated ids and defaults
 // (currency) in before it validates, so a value reaching the table always passes.
 
+// Limits of DynamoDB that validation keeps values within.
+const (
+	maxSortKeyBytes = 1024 // a sort key, in UTF-8 bytes
+	idLen           = 36   // a UUID in its hyphenated form; ValidID admits no other
+)
+
+// maxFoldedNameBytes bounds the case-folded form of a first or a last name, in UTF-8
+// bytes: gsi1sk holds both, two separators and an id, and DynamoDB rejects a sort key
+// over 1,024 bytes. Case folding can lengthen a name: 65 polytonic Greek letters fold to
+// 5 or 6 bytes (ΐ, U+0390, is 2 bytes and folds to 3 code points of 6), so 100 characters
+// could fold to 600. Every other character folds to at most 4 bytes, so only names made
+// mostly of those letters (83 × ΐ) reach the bound. Rejecting them keeps the key exact,
+// where a key cut to a byte budget would not: names equal in their first 493 folded
+// bytes would sort by first name, and a longer last-name prefix would find nothing.
+const maxFoldedNameBytes = (maxSortKeyBytes - 2*len(gsi1Sep) - idLen) / 2 // 493
+
+// Salaries are amounts of money: positive, at most MaxSalary, in whole cents. The bounds
+// keep them far inside what DynamoDB's numbers hold (38 significant digits, magnitudes
+// 1e-130 to 1e126): a salary is written with at most 15 digits.
+const MaxSalary = 1e12
+
 // ValidID reports whether s is a UUID in the canonical 36-character hyphenated form, in
 // either case. uuid.Parse alone also accepts the braced, urn:uuid: and unhyphenated forms,
 // which would give one entity several spellings in keys and URLs.
 func ValidID(s string) bool {
-	if len(s) != 36 {
+	if len(s) != idLen {
 		return false
 	}
 	_, err := uuid.Parse(s)
@@ -39,8 +60,8 @@ func ValidID(s string) bool {
 func (p *Person) Validate() error {
 	var fe checks
 	fe.id("id", p.ID)
-	fe.text("firstName", p.FirstName, 100)
-	fe.text("lastName", p.LastName, 100)
+	fe.name("firstName", p.FirstName)
+	fe.name("lastName", p.LastName)
 	if p.DateOfBirth != nil {
 		if t, ok := fe.dateTime("dateOfBirth", *p.DateOfBirth); ok && t.After(time.Now()) {
 			fe.Add("dateOfBirth", "must not be in the future")
@@ -127,8 +148,13 @@ func (e *Employment) Validate() error {
 			fe.Add("isCurrent", "must be false when endDate is set")
 		}
 	}
-	if e.Salary != nil && !(*e.Salary > 0 && !math.IsInf(*e.Salary, 1)) { // NaN fails > 0
-		fe.Add("salary", "must be a positive number")
+	if e.Salary != nil {
+		switch x := *e.Salary; {
+		case !(x > 0 && x <= MaxSalary): // NaN fails both
+			fe.Add("salary", "must be a number greater than 0 and at most 1000000000000")
+		case decimalPlaces(x) > 2:
+			fe.Add("salary", "must have at most 2 decimal places")
+		}
 	}
 	if !isCurrency(e.Currency) {
 		fe.Add("currency", "must be a 3-letter upper-case currency code such as USD")
@@ -163,6 +189,21 @@ func (fe *checks) text(field, s string, maxLen int) bool {
 		return true
 	}
 	return false
+}
+
+// name checks a first or last name: a text of at most 100 characters whose case-folded
+// form fits gsi1sk (see maxFoldedNameBytes).
+func (fe *checks) name(field, s string) {
+	if fe.text(field, s, 100) && len(foldName(s)) > maxFoldedNameBytes {
+		fe.Add(field, fmt.Sprintf("is too long: at most %d bytes of UTF-8 once case-folded", maxFoldedNameBytes))
+	}
+}
+
+// decimalPlaces returns the number of decimal places of x written as the shortest decimal
+// that reads back as x: what encoding/json sends and what the store writes.
+func decimalPlaces(x float64) int {
+	_, frac, _ := strings.Cut(strconv.FormatFloat(x, 'f', -1, 64), ".")
+	return len(frac)
 }
 
 // oneOf checks a required enumeration value and reports whether it passed.

@@ -96,6 +96,12 @@ func textCases(maxLen int) []struct {
 	}
 }
 
+// tenth is a variable: 0.1 + 0.2 in constants is exactly 0.3.
+var tenth = 0.1
+
+// iota82 is 82 × ΐ (U+0390): 164 bytes that case-fold to 492.
+var iota82 = strings.Repeat("ΐ", 82)
+
 func validPerson() Person {
 	return Person{
 		ID:          testPersonID,
@@ -170,6 +176,11 @@ func TestValidatePerson(t *testing.T) {
 		{"id missing", func(p *Person) { p.ID = "" }, []string{"id"}},
 		{"id not a uuid", func(p *Person) { p.ID = "person-1" }, []string{"id"}},
 		{"id upper case", func(p *Person) { p.ID = strings.ToUpper(testPersonID) }, nil},
+		{"names of 82 ΐ and a letter: gsi1sk of 1,024 bytes", func(p *Person) { p.FirstName, p.LastName = iota82+"a", iota82+"b" }, nil},
+		{"lastName of 83 ΐ folds to 498 bytes", func(p *Person) { p.LastName = strings.Repeat("ΐ", 83) }, []string{"lastName"}},
+		{"firstName of 83 ΐ folds to 498 bytes", func(p *Person) { p.FirstName = strings.Repeat("ΐ", 83) }, []string{"firstName"}},
+		{"names of 99 ᾀ fold to 495 bytes", func(p *Person) { p.FirstName, p.LastName = strings.Repeat("ᾀ", 99), strings.Repeat("ᾀ", 98) }, []string{"firstName"}},
+		{"names of 100 4-byte letters", func(p *Person) { p.FirstName, p.LastName = strings.Repeat("𐐀", 100), strings.Repeat("𐐨", 100) }, nil},
 		{"dateOfBirth with offset and fraction", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T08:30:00.123-05:00") }, nil},
 		{"dateOfBirth date only", func(p *Person) { p.DateOfBirth = ptr("1990-05-17") }, []string{"dateOfBirth"}},
 		{"dateOfBirth empty", func(p *Person) { p.DateOfBirth = ptr("") }, []string{"dateOfBirth"}},
@@ -475,6 +486,21 @@ func TestValidateEmployment(t *testing.T) {
 		{"isCurrent with bad endDate", func(e *Employment) { e.IsCurrent, e.EndDate = true, ptr("2000-01-01T00:00:00Z") },
 			[]string{"endDate", "isCurrent"}},
 		{"salary tiny", func(e *Employment) { e.Salary = ptr(0.01) }, nil},
+		{"salary at the maximum", func(e *Employment) { e.Salary = ptr(1e12) }, nil},
+		{"salary a cent below the maximum", func(e *Employment) { e.Salary = ptr(999999999999.99) }, nil},
+		{"salary a cent over the maximum", func(e *Employment) { e.Salary = ptr(1000000000000.01) }, []string{"salary"}},
+		{"salary 1e125", func(e *Employment) { e.Salary = ptr(1e125) }, []string{"salary"}},
+		{"salary 1e126", func(e *Employment) { e.Salary = ptr(1e126) }, []string{"salary"}},
+		{"salary 1e308", func(e *Employment) { e.Salary = ptr(1e308) }, []string{"salary"}},
+		{"salary largest float", func(e *Employment) { e.Salary = ptr(math.MaxFloat64) }, []string{"salary"}},
+		{"salary 1e-130", func(e *Employment) { e.Salary = ptr(1e-130) }, []string{"salary"}},
+		{"salary 1e-131", func(e *Employment) { e.Salary = ptr(1e-131) }, []string{"salary"}},
+		{"salary 5e-324", func(e *Employment) { e.Salary = ptr(5e-324) }, []string{"salary"}},
+		{"salary 38 significant digits", func(e *Employment) { e.Salary = ptr(12345678901234567890123456789012345678.0) }, []string{"salary"}},
+		{"salary a tenth of a cent", func(e *Employment) { e.Salary = ptr(0.001) }, []string{"salary"}},
+		{"salary 3 decimal places", func(e *Employment) { e.Salary = ptr(123.456) }, []string{"salary"}},
+		{"salary 0.1+0.2 in float64", func(e *Employment) { e.Salary = ptr(tenth + 0.2) }, []string{"salary"}},
+		{"salary 0.07 (not exact in binary)", func(e *Employment) { e.Salary = ptr(0.07) }, nil},
 		{"salary zero", func(e *Employment) { e.Salary = ptr(0.0) }, []string{"salary"}},
 		{"salary negative zero", func(e *Employment) { e.Salary = ptr(math.Copysign(0, -1)) }, []string{"salary"}},
 		{"salary negative", func(e *Employment) { e.Salary = ptr(-1000.0) }, []string{"salary"}},
