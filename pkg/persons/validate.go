@@ -174,15 +174,22 @@ func (fe *checks) id(field, s string) {
 
 // text checks a required free-text field of 1 to maxLen characters and reports whether it
 // passed. Control characters are rejected because the GSI1 sort key joins names with
-// U+001F, and nothing legitimate in a name or address needs them.
+// U+001F, and nothing legitimate in a name or address needs them; format characters and
+// line separators because they are invisible (or reorder what is shown), so that two
+// values that look the same would differ; and values without a visible character because
+// they look empty.
 func (fe *checks) text(field, s string, maxLen int) bool {
 	switch {
 	case !utf8.ValidString(s):
 		fe.Add(field, "must be valid UTF-8")
 	case strings.ContainsFunc(s, unicode.IsControl):
 		fe.Add(field, "must not contain control characters")
+	case hasFormatChar(s):
+		fe.Add(field, "must not contain invisible format characters (zero-width spaces, word joiners, bidi controls, soft hyphens, BOM) or line separators")
 	case strings.TrimSpace(s) == "":
 		fe.Add(field, "is required")
+	case !strings.ContainsFunc(s, visible):
+		fe.Add(field, "must contain a visible character")
 	case utf8.RuneCountInString(s) > maxLen:
 		fe.Add(field, fmt.Sprintf("must be at most %d characters", maxLen))
 	default:
@@ -191,12 +198,58 @@ func (fe *checks) text(field, s string, maxLen int) bool {
 	return false
 }
 
-// name checks a first or last name: a text of at most 100 characters whose case-folded
-// form fits gsi1sk (see maxFoldedNameBytes).
+// name checks a first or last name: a text of at most 100 characters with a letter, whose
+// case-folded form fits gsi1sk (see maxFoldedNameBytes).
 func (fe *checks) name(field, s string) {
-	if fe.text(field, s, 100) && len(foldName(s)) > maxFoldedNameBytes {
+	switch {
+	case !fe.text(field, s, 100):
+	case !strings.ContainsFunc(s, letter):
+		fe.Add(field, "must contain a letter")
+	case len(foldName(s)) > maxFoldedNameBytes:
 		fe.Add(field, fmt.Sprintf("is too long: at most %d bytes of UTF-8 once case-folded", maxFoldedNameBytes))
 	}
+}
+
+// blankGlyph reports whether r is a letter or symbol to Unicode that shows as blank space.
+func blankGlyph(r rune) bool {
+	switch r {
+	case '\u115f', '\u1160', '\u3164', '\uffa0', // Hangul fillers (letters)
+		'\u2800': // braille pattern blank (a symbol)
+		return true
+	}
+	return false
+}
+
+// visible reports whether r shows as something: a letter, digit, punctuation or symbol.
+// Marks (accents) show only on a base character; spaces and format characters not at all.
+func visible(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.N, unicode.P, unicode.S) && !blankGlyph(r)
+}
+
+// letter reports whether r is a letter that shows.
+func letter(r rune) bool { return unicode.IsLetter(r) && !blankGlyph(r) }
+
+// hasFormatChar reports whether s holds a format character (Unicode category Cf: zero-
+// width space, word joiner, BOM, soft hyphen, bidi controls, ...) or a line or paragraph
+// separator. The zero-width non-joiner and joiner (U+200C, U+200D) are allowed between
+// two visible characters or marks: Persian and Indic scripts need them inside words, and
+// emoji sequences are joined with U+200D.
+func hasFormatChar(s string) bool {
+	joins := func(r rune) bool { return visible(r) || unicode.Is(unicode.M, r) }
+	prev := rune(-1)
+	for i, r := range s {
+		switch {
+		case r == '\u200c' || r == '\u200d':
+			next, size := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if prev < 0 || size == 0 || !joins(prev) || !joins(next) {
+				return true
+			}
+		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+			return true
+		}
+		prev = r
+	}
+	return false
 }
 
 // decimalPlaces returns the number of decimal places of x written as the shortest decimal
