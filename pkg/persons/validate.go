@@ -3,6 +3,7 @@ package persons
 import (
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/personsapi/persons/pkg/iban"
 	"github.com/personsapi/persons/pkg/input"
 )
@@ -22,6 +25,14 @@ type checks struct{ input.Fields }
 //
 // Validate checks every field, including ids: the store fills generated ids and defaults
 // (currency) in before it validates, so a value reaching the table always passes.
+// Validate accepts every spelling a client may send; Clean turns a value into the one
+// form the store writes and then validates it, so that equal values are stored equally:
+//
+//   - ids in lower case (a UUID's hex digits in either case name the same entity);
+//   - free text in Unicode NFC (an "É" typed as one code point or as "E" and a combining
+//     accent is one name, sorted and found by prefix alike);
+//   - date-times in UTC with milliseconds, Timestamp's form; a date of birth may be a
+//     plain date (what an HTML date input sends), stored as midnight UTC.
 
 // Limits of DynamoDB that validation keeps values within.
 const (
@@ -44,15 +55,98 @@ const maxFoldedNameBytes = (maxSortKeyBytes - 2*len(gsi1Sep) - idLen) / 2 // 493
 // 1e-130 to 1e126): a salary is written with at most 15 digits.
 const MaxSalary = 1e12
 
+// Business dates (date of birth, employment start and end) lie in the years MinYear to
+// MaxYear, in UTC: enough for historical persons and far-future plans, while a year such
+// as 0000 or 0202 (a typo) is rejected.
+const (
+	MinYear = 1800
+	MaxYear = 2200
+)
+
 // ValidID reports whether s is a UUID in the canonical 36-character hyphenated form, in
 // either case. uuid.Parse alone also accepts the braced, urn:uuid: and unhyphenated forms,
-// which would give one entity several spellings in keys and URLs.
+// which would give one entity several spellings in keys and URLs. The store keeps ids in
+// lower case (see Clean).
 func ValidID(s string) bool {
 	if len(s) != idLen {
 		return false
 	}
 	_, err := uuid.Parse(s)
 	return err == nil
+}
+
+// canonicalID returns the lower-case spelling of the id s; anything that is not a UUID
+// is returned as it is, for validation to reject.
+func canonicalID(s string) string {
+	if !ValidID(s) {
+		return s
+	}
+	return strings.ToLower(s)
+}
+
+// Clean brings p into the form the store writes (see the rules above) and validates it.
+func (p *Person) Clean() error {
+	p.ID = canonicalID(p.ID)
+	nfc(&p.FirstName, &p.LastName)
+	if p.DateOfBirth != nil {
+		canonicalTime(p.DateOfBirth, true)
+	}
+	return p.Validate()
+}
+
+// Clean brings a into the form the store writes (see Person.Clean) and validates it.
+func (a *Address) Clean() error {
+	a.ItemKey.clean()
+	nfc(&a.Street, &a.City, &a.State, &a.PostalCode, &a.Country)
+	return a.Validate()
+}
+
+// Clean brings b into the form the store writes (see Person.Clean) and validates it.
+func (b *BankAccount) Clean() error {
+	b.ItemKey.clean()
+	nfc(&b.BankName)
+	return b.Validate()
+}
+
+// Clean brings c into the form the store writes (see Person.Clean) and validates it.
+func (c *ContactInfo) Clean() error {
+	c.ItemKey.clean()
+	nfc(&c.Value)
+	return c.Validate()
+}
+
+// Clean brings e into the form the store writes (see Person.Clean) and validates it.
+func (e *Employment) Clean() error {
+	e.ItemKey.clean()
+	nfc(&e.CompanyName, &e.Position)
+	if e.Department != nil {
+		nfc(e.Department)
+	}
+	canonicalTime(&e.StartDate, false)
+	if e.EndDate != nil {
+		canonicalTime(e.EndDate, false)
+	}
+	return e.Validate()
+}
+
+func (k *ItemKey) clean() { k.ID, k.PersonID = canonicalID(k.ID), canonicalID(k.PersonID) }
+
+// nfc puts the texts into Unicode normalization form C. Invalid UTF-8 is left for
+// validation to reject.
+func nfc(texts ...*string) {
+	for _, s := range texts {
+		if utf8.ValidString(*s) {
+			*s = norm.NFC.String(*s)
+		}
+	}
+}
+
+// canonicalTime rewrites a valid date-time (or, with dateOnly, a date) as Timestamp
+// writes it; anything else is left for validation to reject.
+func canonicalTime(s *string, dateOnly bool) {
+	if t, msg := parseTime(*s, dateOnly); msg == "" {
+		*s = Timestamp(t)
+	}
 }
 
 // Validate reports every invalid field of p at once as a *input.ValidationError.
@@ -63,7 +157,7 @@ func (p *Person) Validate() error {
 	fe.name("firstName", p.FirstName)
 	fe.name("lastName", p.LastName)
 	if p.DateOfBirth != nil {
-		if t, ok := fe.dateTime("dateOfBirth", *p.DateOfBirth); ok && t.After(time.Now()) {
+		if t, ok := fe.businessDate("dateOfBirth", *p.DateOfBirth, true); ok && t.After(time.Now()) {
 			fe.Add("dateOfBirth", "must not be in the future")
 		}
 	}
@@ -138,9 +232,9 @@ func (e *Employment) Validate() error {
 		// Present but empty is rejected: a patch clears the department with null.
 		fe.text("department", *e.Department, 100)
 	}
-	start, startOK := fe.dateTime("startDate", e.StartDate)
+	start, startOK := fe.businessDate("startDate", e.StartDate, false)
 	if e.EndDate != nil {
-		if end, ok := fe.dateTime("endDate", *e.EndDate); ok && startOK && end.Before(start) {
+		if end, ok := fe.businessDate("endDate", *e.EndDate, false); ok && startOK && end.Before(start) {
 			fe.Add("endDate", "must not be before startDate")
 		}
 		// Reported on isCurrent so that it shows up together with any endDate problem.
@@ -274,16 +368,62 @@ func (fe *checks) oneOf(field, s string, allowed []string) bool {
 
 // dateTime checks a required RFC 3339 date-time and returns it when valid.
 func (fe *checks) dateTime(field, s string) (time.Time, bool) {
-	if s == "" {
-		fe.Add(field, "is required")
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		fe.Add(field, "must be an RFC 3339 date-time such as 2006-01-02T15:04:05Z")
+	t, msg := parseTime(s, false)
+	if msg != "" {
+		fe.Add(field, msg)
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// businessDate checks a required date-time (or, with dateOnly, also a plain date) of a
+// business date: one in the years MinYear to MaxYear, UTC.
+func (fe *checks) businessDate(field, s string, dateOnly bool) (time.Time, bool) {
+	t, msg := parseTime(s, dateOnly)
+	if msg == "" && (t.UTC().Year() < MinYear || t.UTC().Year() > MaxYear) {
+		msg = fmt.Sprintf("must be in the years %d to %d (UTC)", MinYear, MaxYear)
+	}
+	if msg != "" {
+		fe.Add(field, msg)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// dateTimeRE is RFC 3339's date-time (section 5.6), with upper-case T and Z. time.Parse
+// alone is laxer: it accepts offsets of +24:00 and +00:60 (as +01:00) and a comma before
+// the fraction.
+var dateTimeRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$`)
+
+// parseTime parses an RFC 3339 date-time or, with dateOnly, also a plain date
+// (2006-01-02, midnight UTC). It returns why s is neither, or "".
+func parseTime(s string, dateOnly bool) (time.Time, string) {
+	msg := "must be an RFC 3339 date-time such as 2006-01-02T15:04:05Z"
+	if dateOnly {
+		msg = "must be a date such as 2006-01-02 or an RFC 3339 date-time such as 2006-01-02T15:04:05Z"
+	}
+	if s == "" {
+		return time.Time{}, "is required"
+	}
+	if dateOnly && len(s) == len(time.DateOnly) {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return time.Time{}, msg
+		}
+		return t, ""
+	}
+	m := dateTimeRE.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, msg
+	}
+	if m[1] != "" && (m[1] > "23" || m[2] > "59") {
+		return time.Time{}, "must have a time zone offset between -23:59 and +23:59"
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, msg
+	}
+	return t, ""
 }
 
 func isLast4(s string) bool {
