@@ -133,6 +133,7 @@ func (s *server) do(method, target string, body any, headers ...string) response
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	res := rec.Result()
+	res.Request = req // for the messages of want
 	b, _ := io.ReadAll(res.Body)
 	if !s.partial {
 		checkDoc(s.t, method, target, res, b)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
 )
@@ -49,9 +51,10 @@ func errField(field, msg string) error {
 		fields: []input.FieldError{{Field: field, Message: msg}}}
 }
 
-// problemFor maps an error to the problem to send. It reports internal errors (500),
-// whose details must be logged and never sent.
-func problemFor(err error) (p Problem, internal bool) {
+// problemFor maps an error to the problem to send, and says what to log about it (logMsg,
+// empty for nothing): internal errors (500), and DynamoDB's rejection of a value, whose
+// details must be logged and never sent.
+func problemFor(err error) (p Problem, logMsg string) {
 	var (
 		se *statusError
 		ve *input.ValidationError
@@ -78,21 +81,34 @@ func problemFor(err error) (p Problem, internal bool) {
 	case errors.Is(err, persons.ErrContention):
 		p = Problem{Status: http.StatusServiceUnavailable,
 			Detail: "too many concurrent changes of the same person; try again"}
+	case isValidationException(err):
+		// A backstop: validation lets only storable values through, so this is a gap in it,
+		// logged at ERROR to be closed. The value is what DynamoDB refused, hence a 400;
+		// DynamoDB's message speaks of attributes and limits, not of the API's fields.
+		p = Problem{Status: http.StatusBadRequest, Detail: "invalid input: a value cannot be stored"}
+		logMsg = "value rejected by DynamoDB"
 	default:
 		p = Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
-		internal = true
+		logMsg = "internal error"
 	}
 	p.Type, p.Title = "about:blank", http.StatusText(p.Status)
-	return p, internal
+	return p, logMsg
+}
+
+// isValidationException reports whether DynamoDB rejected the request as invalid. The SDK
+// has no type for this error: it is matched by its code.
+func isValidationException(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
 }
 
 // writeError sends err as a problem; internal errors are logged in full and sent as
 // "internal error" with the request id only.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	p, internal := problemFor(err)
+	p, logMsg := problemFor(err)
 	p.RequestID, p.Instance = requestID(r.Context()), r.URL.Path
-	if internal {
-		log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+	if logMsg != "" {
+		log.LogAttrs(r.Context(), slog.LevelError, logMsg,
 			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}

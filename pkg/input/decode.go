@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Decode decodes data, which must hold exactly one JSON object, into v, a non-nil
@@ -29,7 +31,10 @@ import (
 //     other parsers keep the first one);
 //   - a value of the wrong JSON type: "must be a string", "must be a number", ...;
 //   - null for a field that cannot be absent (not a pointer, slice or map): "must not
-//     be null". In a merge patch null removes a member, which such fields do not allow.
+//     be null". In a merge patch null removes a member, which such fields do not allow;
+//   - a string with invalid UTF-8 or an unpaired UTF-16 surrogate escape ("\ud800"):
+//     "must be valid UTF-8 ...". encoding/json would silently replace them with U+FFFD,
+//     storing something the client did not send.
 //
 // Nested fields are named by their dotted path ("addresses.0.city"). Unknown, duplicate
 // and mistyped fields are all reported at once, and v is left untouched when there are
@@ -158,6 +163,10 @@ func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *Fields) {
 		}
 		return
 	case '"':
+		if msg := stringProblem(raw); msg != "" {
+			fe.Add(pathOrBody(path), msg)
+			return
+		}
 		ok = k == reflect.String || reflect.PointerTo(t).Implements(textUnmarshaler) ||
 			(k == reflect.Slice && t.Elem().Kind() == reflect.Uint8) // base64
 	case 't', 'f':
@@ -197,6 +206,43 @@ func checkValue(raw json.RawMessage, t reflect.Type, path string, fe *Fields) {
 		fe.Add(pathOrBody(path), typeMessage(t))
 	}
 }
+
+// stringProblem returns why the JSON string literal lit (quotes included, syntactically
+// valid) does not stand for a sequence of Unicode characters, or "". encoding/json
+// decodes invalid UTF-8 and unpaired surrogate escapes to U+FFFD instead of failing.
+func stringProblem(lit []byte) string {
+	const msg = "must be valid UTF-8 text: no invalid bytes or unpaired surrogate escapes (\\ud800-\\udfff)"
+	if !utf8.Valid(lit) {
+		return msg
+	}
+	for i := 0; i < len(lit); i++ {
+		if lit[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if lit[i] != 'u' {
+			continue
+		}
+		r := hex4(lit[i+1:])
+		i += 4
+		switch {
+		case !utf16.IsSurrogate(r):
+		case r < 0xdc00 && i+6 < len(lit) && lit[i+1] == '\\' && lit[i+2] == 'u' && isLowSurrogate(hex4(lit[i+3:])):
+			i += 6 // a high surrogate and its low one: one character
+		default:
+			return msg
+		}
+	}
+	return ""
+}
+
+// hex4 returns the value of the 4 hex digits at the start of b (valid JSON escapes).
+func hex4(b []byte) rune {
+	n, _ := strconv.ParseUint(string(b[:4]), 16, 16)
+	return rune(n)
+}
+
+func isLowSurrogate(r rune) bool { return 0xdc00 <= r && r <= 0xdfff }
 
 // checkObject checks the members of the JSON object raw; field returns the type of a
 // member, or false when there is no such member.

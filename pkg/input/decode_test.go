@@ -153,6 +153,52 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// Strings decode to exactly the text sent: encoding/json turns invalid UTF-8 and
+// unpaired surrogate escapes into U+FFFD, Decode names the field instead.
+func TestDecodeStrings(t *testing.T) {
+	const msg = `must be valid UTF-8 text: no invalid bytes or unpaired surrogate escapes (\ud800-\udfff)`
+	for _, tc := range []struct {
+		name string
+		body string
+		want string // the decoded firstName, or "" for msg on field
+		fld  string
+	}{
+		{"raw 0xFF", "{\"firstName\":\"Ad\xffa\"}", "", "firstName"},
+		{"raw 0xFE 0xFF", "{\"firstName\":\"\xfe\xff\"}", "", "firstName"},
+		{"truncated sequence", "{\"lastName\":\"Ad\xc3\"}", "", "lastName"},
+		{"overlong encoding", "{\"firstName\":\"\xc0\xaf\"}", "", "firstName"},
+		{"encoded surrogate", "{\"firstName\":\"\xed\xa0\x80\"}", "", "firstName"},
+		{"lone high surrogate", `{"firstName":"\ud800"}`, "", "firstName"},
+		{"lone high surrogate, upper-case hex", `{"firstName":"a\uD83Db"}`, "", "firstName"},
+		{"lone low surrogate", `{"firstName":"\udc00"}`, "", "firstName"},
+		{"low before high", `{"firstName":"\ude00\ud83d"}`, "", "firstName"},
+		{"high, then a letter escape", `{"firstName":"\ud800\u0041"}`, "", "firstName"},
+		{"high, then an escaped character", `{"firstName":"\ud800\n"}`, "", "firstName"},
+		{"two highs, then a low", `{"firstName":"\ud83d\ud83d\ude00"}`, "", "firstName"},
+		{"in a nested value", `{"jobs":[{"position":"ok"},{"position":"\udfff"}]}`, "", "jobs.1.position"},
+		{"in an optional field", `{"gender":"\ud800"}`, "", "gender"},
+		{"pair", `{"firstName":"\ud83d\ude00"}`, "😀", ""},
+		{"pair, upper-case hex", `{"firstName":"\uD83D\uDE00!"}`, "😀!", ""},
+		{"escaped backslash before u", `{"firstName":"\\ud800"}`, `\ud800`, ""},
+		{"U+FFFD as such", `{"firstName":"\ufffd�"}`, "\ufffd\ufffd", ""},
+		{"4-byte UTF-8", `{"firstName":"𐐀"}`, "𐐀", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v nested
+			err := input.Decode([]byte(tc.body), &v)
+			if tc.fld != "" {
+				if got := decodeErrFields(t, err); !slices.Equal(got, fe(tc.fld, msg)) {
+					t.Errorf("Decode(%q) fields = %q, want %s: %s", tc.body, got, tc.fld, msg)
+				}
+				return
+			}
+			if err != nil || v.FirstName != tc.want {
+				t.Errorf("Decode(%q): firstName %q, error %v; want %q", tc.body, v.FirstName, err, tc.want)
+			}
+		})
+	}
+}
+
 func fe(fieldAndMessage ...string) []input.FieldError {
 	var out []input.FieldError
 	for i := 0; i < len(fieldAndMessage); i += 2 {

@@ -58,8 +58,10 @@
 //     budget (bounded by the context's deadline) runs out: ErrContention.
 //   - A cascade delete removes the children before the PROFILE item, so an interrupted
 //     delete leaves a visible person whose delete can be run again.
-//   - Every value Validate accepts can be written: the store fills ids, defaults and
-//     versions in before it validates.
+//   - Every value Validate accepts can be written (numbers in DynamoDB's range, gsi1sk
+//     within 1,024 bytes), and is written in one form: the store fills ids, defaults and
+//     versions in, then Clean normalizes (lower-case ids, NFC text, UTC date-times with
+//     milliseconds) and validates.
 //
 // # Related kinds
 //

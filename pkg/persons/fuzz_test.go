@@ -10,7 +10,10 @@ import (
 	"github.com/personsapi/persons/pkg/input"
 )
 
-type validator interface{ Validate() error }
+type validator interface {
+	Validate() error
+	Clean() error
+}
 
 // entityTypes returns new zero values of the five entity types.
 func entityTypes() []validator {
@@ -19,8 +22,9 @@ func entityTypes() []validator {
 
 // FuzzDecodeAndValidate decodes arbitrary bytes into each entity type and validates the
 // result. It checks that nothing panics, that every error is a *input.ValidationError with
-// named, explained fields, and that whatever decodes survives an encode/decode round trip
-// unchanged (so a stored value reads back as written and validates the same).
+// named, explained fields, that whatever decodes survives an encode/decode round trip
+// unchanged (so a stored value reads back as written and validates the same), and that
+// Clean is idempotent: a cleaned value is in its stored form already.
 func FuzzDecodeAndValidate(f *testing.F) {
 	for _, v := range []any{validPerson(), validAddress(), validBankAccount(), validContact(), validEmployment()} {
 		data, err := json.Marshal(v)
@@ -46,6 +50,11 @@ func FuzzDecodeAndValidate(f *testing.F) {
 		`{"id":"` + strings.ToUpper(testPersonID) + `","personId":"{` + testPersonID + `}"}`,
 		`{"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
 		`{"accountNumberLast4":1234}`, `{"department":{},"endDate":[]}`, "\ufeff{}", "{\"\u2028\":1}",
+		`{"id":"` + strings.ToUpper(testPersonID) + `","firstName":"E\u0301mile","lastName":"\u0958","dateOfBirth":"1990-05-17"}`,
+		`{"firstName":"` + strings.Repeat("ΐ", 83) + `","lastName":"a\u200bb"}`, `{"firstName":"\u3164","lastName":"\u2800"}`,
+		`{"dateOfBirth":"1990-05-17T00:00:00+24:00"}`, `{"dateOfBirth":"0000-01-01"}`, `{"startDate":"2019-03-01T09:00:00.123456789+01:00"}`,
+		`{"salary":1e126}`, `{"salary":1e-131}`, `{"salary":1e12}`, `{"salary":123.456}`, `{"salary":0.07}`,
+		`{"companyName":"\u0645\u200c\u062e","position":"\u200c"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -68,6 +77,17 @@ func FuzzDecodeAndValidate(f *testing.F) {
 			}
 			if !reflect.DeepEqual(v, again) {
 				t.Fatalf("%T round trip: %+v became %+v", v, v, again)
+			}
+			if err := again.Clean(); err != nil {
+				checkValidationError(t, "Clean", again, err)
+				continue
+			}
+			cleaned, _ := json.Marshal(again)
+			if err := again.Clean(); err != nil {
+				t.Fatalf("%T: cleaning %s again: %v", again, cleaned, err)
+			}
+			if twice, _ := json.Marshal(again); string(twice) != string(cleaned) {
+				t.Fatalf("%T: Clean is not idempotent: %s became %s", again, cleaned, twice)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Key scheme of the single table (doc.go has the whole data model):
@@ -33,9 +34,10 @@ const (
 // personPK is the partition key of a person and all its related items.
 func personPK(personID string) string { return PersonPKPrefix + personID }
 
-// foldName case-folds a name for GSI1 ordering and prefix search. A Caser is stateful
-// and not safe for concurrent use, hence one per call.
-func foldName(s string) string { return cases.Fold().String(strings.TrimSpace(s)) }
+// foldName case-folds a name for GSI1 ordering and prefix search, after NFC normalization
+// (stored names are NFC already; a prefix may not be). A Caser is stateful and not safe
+// for concurrent use, hence one per call.
+func foldName(s string) string { return cases.Fold().String(norm.NFC.String(strings.TrimSpace(s))) }
 
 // gsi1SK is the GSI1 sort key of a person: case-folded last name, first name and id, so
 // that GSI1 lists persons by last name, first name, id, case-insensitively.
@@ -99,6 +101,8 @@ type record interface {
 	kind() *Kind
 	// Validate reports every invalid field at once as an *input.ValidationError.
 	Validate() error
+	// Clean normalizes the item into its stored form, then validates it.
+	Clean() error
 }
 
 // Compile-time checks that every kind is a record.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -56,7 +57,7 @@ type ListOptions struct {
 // List returns a page of the person's items of this kind, in id order. A person that
 // does not exist yields ErrNotFound.
 func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions) (Page[T], error) {
-	if err := checkID("personId", personID); err != nil {
+	if err := checkID("personId", &personID); err != nil {
 		return Page[T]{}, err
 	}
 	limit, err := pageLimit(o.Limit)
@@ -88,7 +89,7 @@ func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions
 
 // Get returns one item.
 func (r *Related[T, P]) Get(ctx context.Context, personID, id string) (T, error) {
-	if err := checkIDs(personID, id); err != nil {
+	if err := checkIDs(&personID, &id); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -124,17 +125,18 @@ func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, prof
 // an item is never written without its person.
 func (r *Related[T, P]) Create(ctx context.Context, personID string, v T) (T, error) {
 	var zero T
-	if err := checkID("personId", personID); err != nil {
+	if err := checkID("personId", &personID); err != nil {
 		return zero, err
 	}
 	k := P(&v).itemKey()
-	if k.PersonID != "" && k.PersonID != personID {
+	if k.PersonID != "" && !strings.EqualFold(k.PersonID, personID) {
 		return zero, mismatch("personId")
 	}
 	k.PersonID = personID
 	if k.ID == "" {
 		k.ID = r.s.newID()
 	}
+	k.ID = canonicalID(k.ID)
 	return r.write(ctx, write[T]{op: opCreate, personID: personID, id: k.ID, change: func(*T) (*T, error) { return &v, nil }})
 }
 
@@ -153,7 +155,7 @@ func (r *Related[T, P]) Replace(ctx context.Context, personID, id string, v T, i
 // ErrVersionMismatch); without it, a concurrent write makes the store read again and
 // re-apply mutate.
 func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate func(*T) error, ifVersion int64) (T, error) {
-	if err := checkIDs(personID, id); err != nil {
+	if err := checkIDs(&personID, &id); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -162,10 +164,10 @@ func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate 
 			return nil, err
 		}
 		k := P(cur).itemKey()
-		if k.PersonID != "" && k.PersonID != personID {
+		if k.PersonID != "" && !strings.EqualFold(k.PersonID, personID) {
 			return nil, mismatch("personId")
 		}
-		if k.ID != "" && k.ID != id {
+		if k.ID != "" && !strings.EqualFold(k.ID, id) {
 			return nil, mismatch("id")
 		}
 		k.PersonID, k.ID = personID, id
@@ -175,7 +177,7 @@ func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate 
 
 // Delete removes one item.
 func (r *Related[T, P]) Delete(ctx context.Context, personID, id string, ifVersion int64) error {
-	if err := checkIDs(personID, id); err != nil {
+	if err := checkIDs(&personID, &id); err != nil {
 		return err
 	}
 	_, err := r.write(ctx, write[T]{op: opDelete, personID: personID, id: id, ifVersion: ifVersion,
@@ -183,7 +185,7 @@ func (r *Related[T, P]) Delete(ctx context.Context, personID, id string, ifVersi
 	return err
 }
 
-func checkIDs(personID, id string) error {
+func checkIDs(personID, id *string) error {
 	if err := checkID("personId", personID); err != nil {
 		return err
 	}
@@ -267,7 +269,7 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 		if cur != nil {
 			P(next).versioned().Version = P(cur).versioned().Version + 1
 		}
-		if err := P(next).Validate(); err != nil {
+		if err := P(next).Clean(); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package persons
 import (
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -93,8 +94,41 @@ func textCases(maxLen int) []struct {
 		{"DEL", "a\x7fb", false},
 		{"C1 control", "a\u0085b", false},
 		{"invalid UTF-8", "a\xffb", false},
+		{"accent on a letter", "e\u0301", true},
+		{"emoji ZWJ sequence", "x \U0001F469\u200d\U0001F4BB", true},
+		{"ZWNJ between letters", "\u0645\u06cc\u200c\u062e\u0648", true},
+		{"ZWJ between letters", "\u0915\u094d\u200d\u0937", true},
+		{"ZWNJ first", "\u200c\u0645", false},
+		{"ZWNJ last", "\u0645\u200c", false},
+		{"ZWJ next to a space", "a \u200db", false},
+		{"zero-width space", "a\u200bb", false},
+		{"zero-width space only", "\u200b", false},
+		{"word joiner", "a\u2060b", false},
+		{"BOM", "\ufeffab", false},
+		{"soft hyphen", "ab\u00ad", false},
+		{"LRM", "a\u200eb", false},
+		{"RLM", "a\u200fb", false},
+		{"LRE", "\u202aab", false},
+		{"RLO", "a\u202eb", false},
+		{"PDF", "ab\u202c", false},
+		{"LRI", "\u2066ab", false},
+		{"PDI", "ab\u2069", false},
+		{"Arabic letter mark", "a\u061cb", false},
+		{"line separator", "a\u2028b", false},
+		{"paragraph separator", "a\u2029b", false},
+		{"Hangul filler only", "\u3164", false},
+		{"Hangul fillers", "\u115f\u1160\uffa0", false},
+		{"braille blank only", "\u2800", false},
+		{"lone combining mark", "\u0301", false},
+		{"combining marks and spaces", " \u0301\u0308 ", false},
 	}
 }
+
+// tenth is a variable: 0.1 + 0.2 in constants is exactly 0.3.
+var tenth = 0.1
+
+// iota82 is 82 × ΐ (U+0390): 164 bytes that case-fold to 492.
+var iota82 = strings.Repeat("ΐ", 82)
 
 func validPerson() Person {
 	return Person{
@@ -170,8 +204,35 @@ func TestValidatePerson(t *testing.T) {
 		{"id missing", func(p *Person) { p.ID = "" }, []string{"id"}},
 		{"id not a uuid", func(p *Person) { p.ID = "person-1" }, []string{"id"}},
 		{"id upper case", func(p *Person) { p.ID = strings.ToUpper(testPersonID) }, nil},
+		{"names of 82 ΐ and a letter: gsi1sk of 1,024 bytes", func(p *Person) { p.FirstName, p.LastName = iota82+"a", iota82+"b" }, nil},
+		{"lastName of 83 ΐ folds to 498 bytes", func(p *Person) { p.LastName = strings.Repeat("ΐ", 83) }, []string{"lastName"}},
+		{"firstName of 83 ΐ folds to 498 bytes", func(p *Person) { p.FirstName = strings.Repeat("ΐ", 83) }, []string{"firstName"}},
+		{"names of 99 ᾀ fold to 495 bytes", func(p *Person) { p.FirstName, p.LastName = strings.Repeat("ᾀ", 99), strings.Repeat("ᾀ", 98) }, []string{"firstName"}},
+		{"names of 100 4-byte letters", func(p *Person) { p.FirstName, p.LastName = strings.Repeat("𐐀", 100), strings.Repeat("𐐨", 100) }, nil},
+		{"firstName digits only", func(p *Person) { p.FirstName = "1234" }, []string{"firstName"}},
+		{"lastName punctuation only", func(p *Person) { p.LastName = "-.-" }, []string{"lastName"}},
+		{"lastName emoji only", func(p *Person) { p.LastName = "🙂" }, []string{"lastName"}},
+		{"firstName with a digit", func(p *Person) { p.FirstName = "Louis14" }, nil},
+		{"firstName NFD", func(p *Person) { p.FirstName = "E\u0301mile" }, nil},
+		{"dateOfBirth offset +23:59", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00+23:59") }, nil},
+		{"dateOfBirth offset +24:00", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00+24:00") }, []string{"dateOfBirth"}},
+		{"dateOfBirth offset -24:00", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00-24:00") }, []string{"dateOfBirth"}},
+		{"dateOfBirth offset +00:60", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00+00:60") }, []string{"dateOfBirth"}},
+		{"dateOfBirth offset without colon", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00+0100") }, []string{"dateOfBirth"}},
+		{"dateOfBirth comma before the fraction", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00,5Z") }, []string{"dateOfBirth"}},
+		{"dateOfBirth lower-case t and z", func(p *Person) { p.DateOfBirth = ptr("1990-05-17t00:00:00z") }, []string{"dateOfBirth"}},
+		{"dateOfBirth space for T", func(p *Person) { p.DateOfBirth = ptr("1990-05-17 00:00:00Z") }, []string{"dateOfBirth"}},
+		{"dateOfBirth 10 fraction digits", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T00:00:00.1234567890Z") }, []string{"dateOfBirth"}},
+		{"dateOfBirth year 0000", func(p *Person) { p.DateOfBirth = ptr("0000-01-01T00:00:00Z") }, []string{"dateOfBirth"}},
+		{"dateOfBirth date year 0000", func(p *Person) { p.DateOfBirth = ptr("0000-01-01") }, []string{"dateOfBirth"}},
+		{"dateOfBirth 1799 in UTC", func(p *Person) { p.DateOfBirth = ptr("1800-01-01T00:30:00+01:00") }, []string{"dateOfBirth"}},
+		{"dateOfBirth first instant of 1800", func(p *Person) { p.DateOfBirth = ptr("1800-01-01T00:00:00Z") }, nil},
+		{"dateOfBirth date, impossible day", func(p *Person) { p.DateOfBirth = ptr("1990-02-29") }, []string{"dateOfBirth"}},
+		{"dateOfBirth date without zero padding", func(p *Person) { p.DateOfBirth = ptr("1990-5-7") }, []string{"dateOfBirth"}},
+		{"dateOfBirth basic format", func(p *Person) { p.DateOfBirth = ptr("19900517") }, []string{"dateOfBirth"}},
+		{"createdAt offset +24:00", func(p *Person) { p.CreatedAt = "2024-01-02T03:04:05+24:00" }, []string{"createdAt"}},
 		{"dateOfBirth with offset and fraction", func(p *Person) { p.DateOfBirth = ptr("1990-05-17T08:30:00.123-05:00") }, nil},
-		{"dateOfBirth date only", func(p *Person) { p.DateOfBirth = ptr("1990-05-17") }, []string{"dateOfBirth"}},
+		{"dateOfBirth date only", func(p *Person) { p.DateOfBirth = ptr("1990-05-17") }, nil},
 		{"dateOfBirth empty", func(p *Person) { p.DateOfBirth = ptr("") }, []string{"dateOfBirth"}},
 		{"dateOfBirth impossible day", func(p *Person) { p.DateOfBirth = ptr("1990-02-30T00:00:00Z") }, []string{"dateOfBirth"}},
 		{"dateOfBirth in the future", func(p *Person) { p.DateOfBirth = ptr("2999-01-01T00:00:00Z") }, []string{"dateOfBirth"}},
@@ -224,6 +285,7 @@ func TestValidateAddress(t *testing.T) {
 		{"type work", func(a *Address) { a.Type = "work" }, nil},
 		{"type billing", func(a *Address) { a.Type = "billing" }, nil},
 		{"type shipping", func(a *Address) { a.Type = "shipping" }, nil},
+		{"digits only", func(a *Address) { a.Street, a.PostalCode = "221", "12345" }, nil},
 		{"type unknown", func(a *Address) { a.Type = "holiday" }, []string{"type"}},
 		{"type missing", func(a *Address) { a.Type = "" }, []string{"type"}},
 		{"personId missing", func(a *Address) { a.PersonID = "" }, []string{"personId"}},
@@ -463,7 +525,13 @@ func TestValidateEmployment(t *testing.T) {
 		{"department control", func(e *Employment) { e.Department = ptr("R\x1fD") }, []string{"department"}},
 		{"startDate missing", func(e *Employment) { e.StartDate = "" }, []string{"startDate"}},
 		{"startDate date only", func(e *Employment) { e.StartDate = "2019-03-01" }, []string{"startDate"}},
-		{"startDate in the future is allowed", func(e *Employment) { e.StartDate, e.EndDate, e.IsCurrent = "2999-01-01T00:00:00Z", nil, true }, nil},
+		{"startDate offset +24:00", func(e *Employment) { e.StartDate = "2019-03-01T00:00:00+24:00" }, []string{"startDate"}},
+		{"startDate year 0000", func(e *Employment) { e.StartDate, e.EndDate = "0000-01-01T00:00:00Z", nil }, []string{"startDate"}},
+		{"startDate last instant of 2200", func(e *Employment) { e.StartDate, e.EndDate = "2200-12-31T23:59:59.999Z", nil }, nil},
+		{"startDate 2201 in UTC", func(e *Employment) { e.StartDate, e.EndDate = "2200-12-31T23:30:00-01:00", nil }, []string{"startDate"}},
+		{"endDate year 2201", func(e *Employment) { e.EndDate = ptr("2201-01-01T00:00:00Z") }, []string{"endDate"}},
+		{"endDate offset -24:00", func(e *Employment) { e.EndDate = ptr("2023-06-30T17:00:00-24:00") }, []string{"endDate"}},
+		{"startDate in the future is allowed", func(e *Employment) { e.StartDate, e.EndDate, e.IsCurrent = "2199-01-01T00:00:00Z", nil, true }, nil},
 		{"endDate equal to startDate", func(e *Employment) { e.EndDate = ptr(e.StartDate) }, nil},
 		{"endDate same instant in another zone", func(e *Employment) { e.EndDate = ptr("2019-03-01T10:00:00+01:00") }, nil},
 		{"endDate one second before startDate", func(e *Employment) { e.EndDate = ptr("2019-03-01T08:59:59Z") }, []string{"endDate"}},
@@ -475,6 +543,21 @@ func TestValidateEmployment(t *testing.T) {
 		{"isCurrent with bad endDate", func(e *Employment) { e.IsCurrent, e.EndDate = true, ptr("2000-01-01T00:00:00Z") },
 			[]string{"endDate", "isCurrent"}},
 		{"salary tiny", func(e *Employment) { e.Salary = ptr(0.01) }, nil},
+		{"salary at the maximum", func(e *Employment) { e.Salary = ptr(1e12) }, nil},
+		{"salary a cent below the maximum", func(e *Employment) { e.Salary = ptr(999999999999.99) }, nil},
+		{"salary a cent over the maximum", func(e *Employment) { e.Salary = ptr(1000000000000.01) }, []string{"salary"}},
+		{"salary 1e125", func(e *Employment) { e.Salary = ptr(1e125) }, []string{"salary"}},
+		{"salary 1e126", func(e *Employment) { e.Salary = ptr(1e126) }, []string{"salary"}},
+		{"salary 1e308", func(e *Employment) { e.Salary = ptr(1e308) }, []string{"salary"}},
+		{"salary largest float", func(e *Employment) { e.Salary = ptr(math.MaxFloat64) }, []string{"salary"}},
+		{"salary 1e-130", func(e *Employment) { e.Salary = ptr(1e-130) }, []string{"salary"}},
+		{"salary 1e-131", func(e *Employment) { e.Salary = ptr(1e-131) }, []string{"salary"}},
+		{"salary 5e-324", func(e *Employment) { e.Salary = ptr(5e-324) }, []string{"salary"}},
+		{"salary 38 significant digits", func(e *Employment) { e.Salary = ptr(12345678901234567890123456789012345678.0) }, []string{"salary"}},
+		{"salary a tenth of a cent", func(e *Employment) { e.Salary = ptr(0.001) }, []string{"salary"}},
+		{"salary 3 decimal places", func(e *Employment) { e.Salary = ptr(123.456) }, []string{"salary"}},
+		{"salary 0.1+0.2 in float64", func(e *Employment) { e.Salary = ptr(tenth + 0.2) }, []string{"salary"}},
+		{"salary 0.07 (not exact in binary)", func(e *Employment) { e.Salary = ptr(0.07) }, nil},
 		{"salary zero", func(e *Employment) { e.Salary = ptr(0.0) }, []string{"salary"}},
 		{"salary negative zero", func(e *Employment) { e.Salary = ptr(math.Copysign(0, -1)) }, []string{"salary"}},
 		{"salary negative", func(e *Employment) { e.Salary = ptr(-1000.0) }, []string{"salary"}},
@@ -519,5 +602,64 @@ func TestValidateMessages(t *testing.T) {
 	}
 	if !slices.Equal(ve.Fields, want) {
 		t.Errorf("fields = %+v, want %+v", ve.Fields, want)
+	}
+}
+
+// Clean turns every spelling a client may send into the one form the store writes, and
+// a cleaned value stays as it is when cleaned again.
+func TestClean(t *testing.T) {
+	upperID, upperPersonID := strings.ToUpper(testID), strings.ToUpper(testPersonID)
+	nfd, nfc := "E\u0301mile Zola\u0301", "\u00c9mile Zol\u00e1"
+	tests := []struct {
+		name   string
+		in     validator
+		want   validator
+		fields []string // failing fields after cleaning
+	}{
+		{"person: canonical already", ptr(validPerson()), func() *Person {
+			p := validPerson()
+			p.DateOfBirth = ptr("1815-12-10T00:00:00.000Z")
+			return &p
+		}(), nil},
+		{"person: upper-case id, NFD names, date of birth as a date", &Person{ID: upperPersonID, FirstName: nfd, LastName: "Gu\u0308nther",
+			DateOfBirth: ptr("1990-05-17")},
+			&Person{ID: testPersonID, FirstName: nfc, LastName: "G\u00fcnther", DateOfBirth: ptr("1990-05-17T00:00:00.000Z")}, nil},
+		{"person: date of birth with offset and nanoseconds", &Person{ID: testPersonID, FirstName: "A", LastName: "B",
+			DateOfBirth: ptr("1990-05-17T01:02:03.123456789+02:30")},
+			&Person{ID: testPersonID, FirstName: "A", LastName: "B", DateOfBirth: ptr("1990-05-16T22:32:03.123Z")}, nil},
+		{"person: invalid values are left for validation", &Person{ID: "X", FirstName: "a\xff", LastName: "B", DateOfBirth: ptr("1990-05-17T00:00:00+24:00")},
+			&Person{ID: "X", FirstName: "a\xff", LastName: "B", DateOfBirth: ptr("1990-05-17T00:00:00+24:00")},
+			[]string{"dateOfBirth", "firstName", "id"}},
+		{"person: NFC can make a name too long", &Person{ID: testPersonID, FirstName: strings.Repeat("\u0958", 100), LastName: "B"},
+			&Person{ID: testPersonID, FirstName: strings.Repeat("\u0915\u093c", 100), LastName: "B"}, []string{"firstName"}},
+		{"address", &Address{ItemKey: ItemKey{ID: upperID, PersonID: upperPersonID}, Type: "home", Street: "Stra\u00dfe 1", City: "Ko\u0308ln",
+			State: "NRW", PostalCode: "50667", Country: "Deutschland"},
+			&Address{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, Type: "home", Street: "Stra\u00dfe 1", City: "K\u00f6ln",
+				State: "NRW", PostalCode: "50667", Country: "Deutschland"}, nil},
+		{"bank account", &BankAccount{ItemKey: ItemKey{ID: upperID, PersonID: testPersonID}, BankName: "Cre\u0301dit", AccountType: "savings", AccountNumberLast4: "0001"},
+			&BankAccount{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, BankName: "Cr\u00e9dit", AccountType: "savings", AccountNumberLast4: "0001"}, nil},
+		{"contact", &ContactInfo{ItemKey: ItemKey{ID: testID, PersonID: upperPersonID}, Type: "email", Value: "jo\u0308rg@example.com"},
+			&ContactInfo{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, Type: "email", Value: "j\u00f6rg@example.com"}, nil},
+		{"employment", &Employment{ItemKey: ItemKey{ID: upperID, PersonID: upperPersonID}, CompanyName: "Ne\u0301ant", Position: "Ingénieur",
+			Department: ptr("R\u0301"), StartDate: "2019-03-01T09:00:00+01:00", EndDate: ptr("2023-06-30T17:00:00.5-07:00"), Currency: "EUR"},
+			&Employment{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, CompanyName: "N\u00e9ant", Position: "Ingénieur",
+				Department: ptr("\u0154"), StartDate: "2019-03-01T08:00:00.000Z", EndDate: ptr("2023-07-01T00:00:00.500Z"), Currency: "EUR"}, nil},
+		{"employment: a date is not a date-time", &Employment{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, CompanyName: "C", Position: "P",
+			StartDate: "2019-03-01", Currency: "EUR"},
+			&Employment{ItemKey: ItemKey{ID: testID, PersonID: testPersonID}, CompanyName: "C", Position: "P",
+				StartDate: "2019-03-01", Currency: "EUR"}, []string{"startDate"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.in.(interface{ Clean() error })
+			checkFields(t, c.Clean(), tc.fields...)
+			if !reflect.DeepEqual(tc.in, tc.want) {
+				t.Errorf("cleaned to\n%+v, want\n%+v", tc.in, tc.want)
+			}
+			checkFields(t, c.Clean(), tc.fields...)
+			if !reflect.DeepEqual(tc.in, tc.want) {
+				t.Errorf("cleaned again to\n%+v", tc.in)
+			}
+		})
 	}
 }

@@ -68,10 +68,8 @@ func (g *gen) between(from, to time.Time) time.Time {
 	return from.Add(time.Duration(g.r.Int64N(max(secs, 1))) * time.Second)
 }
 
-// day formats a date-time field at midnight UTC.
-func day(t time.Time) string {
-	return t.UTC().Truncate(24 * time.Hour).Format(time.RFC3339)
-}
+// day formats a date-time field at midnight UTC, in the form the store writes.
+func day(t time.Time) string { return persons.Timestamp(t.UTC().Truncate(24 * time.Hour)) }
 
 func ptr[T any](v T) *T { return &v }
 
