@@ -20,6 +20,9 @@ const (
 	ctxJWTAudience  = "jwtAudience"
 	ctxCORSOrigins  = "corsOrigins"
 	ctxLambdaAssets = "lambdaAssets"
+	// ctxCursorKeysVersion pins the version of the cursor-keys secret the functions get
+	// (a rotation step); empty means the current one at the time of the deploy.
+	ctxCursorKeysVersion = "cursorKeysVersion"
 )
 
 // defaultLambdaAssets is where `make build` puts bin/lambda/<function>/bootstrap,
@@ -45,6 +48,8 @@ type Config struct {
 	CORSOrigins []string
 	// LambdaAssets holds <function>/bootstrap for every function.
 	LambdaAssets string
+	// CursorKeysVersion is the version id of the cursor-keys secret to deploy, or "".
+	CursorKeysVersion string
 }
 
 // Throwaway reports whether the stage's data may be destroyed with the stack.
@@ -64,6 +69,8 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		JWTIssuer:    strings.TrimSpace(lookup(ctxJWTIssuer)),
 		JWTAudience:  splitList(lookup(ctxJWTAudience)),
 		LambdaAssets: strings.TrimSpace(lookup(ctxLambdaAssets)),
+
+		CursorKeysVersion: strings.TrimSpace(lookup(ctxCursorKeysVersion)),
 	}
 	if c.Stage == "" {
 		c.Stage = deploy.DefaultStage

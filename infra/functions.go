@@ -1,6 +1,8 @@
 package main
 
 import (
+	"maps"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -86,6 +88,8 @@ type FunctionOptions struct {
 	Table         awsdynamodb.ITable
 	Access        Access
 	RemovalPolicy awscdk.RemovalPolicy // of the log group
+	// Env adds to the function's environment (TABLE_NAME is always set).
+	Env map[string]*string
 }
 
 // Function is a Go Lambda function with its own role and log group.
@@ -129,6 +133,8 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		}))
 	}
 
+	env := map[string]*string{deploy.EnvTableName: o.Table.TableName()}
+	maps.Copy(env, o.Env)
 	memory, timeout := float64(apiMemoryMB), awscdk.Duration_Seconds(jsii.Number(apiTimeoutSec))
 	if name == seedFunction {
 		memory, timeout = seedMemoryMB, awscdk.Duration_Minutes(jsii.Number(seedTimeoutMin))
@@ -143,9 +149,7 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		Timeout:      timeout,
 		Role:         f.Role,
 		LogGroup:     f.LogGroup,
-		Environment: &map[string]*string{
-			deploy.EnvTableName: o.Table.TableName(),
-		},
+		Environment:  &env,
 	})
 	return f
 }

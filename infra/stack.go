@@ -51,12 +51,18 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
 
 	s.Table = newTable(s.Stack, "Table", persons.Table, cfg.removalPolicy(), !cfg.Throwaway())
+	cursorKeys := newCursorKeys(s.Stack, "CursorKeys", cfg)
 	for _, fn := range names {
+		var env map[string]*string
+		if fn != seedFunction {
+			env = map[string]*string{deploy.EnvCursorKeys: cursorKeys}
+		}
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
 			AssetDir:      filepath.Join(cfg.LambdaAssets, fn),
 			Table:         s.Table,
 			Access:        functionAccess[fn],
 			RemovalPolicy: cfg.removalPolicy(),
+			Env:           env,
 		})
 	}
 	if cfg.Auth {

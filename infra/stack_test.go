@@ -250,6 +250,15 @@ func TestFunctions(t *testing.T) {
 	v := synth(t, defaults, nil)
 	tpl := v.tpl
 	tableID := only(t, tpl.ofType("AWS::DynamoDB::Table"), "tables")
+	secretID := only(t, tpl.ofType("AWS::SecretsManager::Secret"), "secrets")
+	// The cursor key reaches the API functions as a dynamic reference, resolved by
+	// CloudFormation at deploy time: the template never holds the value.
+	cursorKeys := map[string]any{"Fn::Join": []any{"", []any{"{{resolve:secretsmanager:", ref(secretID), ":SecretString:::}}"}}}
+	secret := tpl.Resources[secretID].Properties
+	if !sameJSON(secret["GenerateSecretString"], map[string]any{"PasswordLength": cursorKeyLength, "ExcludePunctuation": true, "IncludeSpace": false}) {
+		t.Errorf("cursor keys secret generates %s: want %d letters and digits (base64 that ParseCursorKeys reads)",
+			js(secret["GenerateSecretString"]), cursorKeyLength)
+	}
 	if got := tpl.ofType("AWS::Lambda::Function"); len(got) != 6 || len(functionNames()) != 6 {
 		t.Fatalf("functions %v (names %v), want 6: persons, 4 related kinds, seed", got, functionNames())
 	}
@@ -265,7 +274,11 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("%s: runtime %v, architectures %v, handler %v; want provided.al2023, [arm64], bootstrap",
 				name, p["Runtime"], p["Architectures"], p["Handler"])
 		}
-		env := map[string]any{"Variables": map[string]any{deploy.EnvTableName: ref(tableID)}}
+		vars := map[string]any{deploy.EnvTableName: ref(tableID)}
+		if name != seedFunction {
+			vars[deploy.EnvCursorKeys] = cursorKeys
+		}
+		env := map[string]any{"Variables": vars}
 		if !sameJSON(p["Environment"], env) {
 			t.Errorf("%s: environment %s, want %s", name, js(p["Environment"]), js(env))
 		}
@@ -711,4 +724,13 @@ func dropNulls(v any) any {
 func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The secret's generator makes values the functions accept: cursorKeyLength letters and
+// digits are unpadded base64 of enough bytes.
+func TestGeneratedCursorKeyParses(t *testing.T) {
+	keys, err := persons.ParseCursorKeys(strings.Repeat("aZ09", cursorKeyLength/4))
+	if err != nil || len(keys) != 1 || len(keys[0]) < persons.MinCursorKeyLen {
+		t.Fatalf("ParseCursorKeys of a generated value: %v, %v", keys, err)
+	}
 }

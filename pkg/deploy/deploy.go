@@ -57,6 +57,12 @@ const (
 	// CORS for, comma-separated (cors.ParseOrigins; an invalid one fails a function's
 	// init). Optional: API Gateway can answer CORS itself.
 	EnvCORSOrigins = "CORS_ORIGINS"
+	// EnvCursorKeys holds the keys that sign list cursors (persons.ParseCursorKeys:
+	// comma-separated base64, at least 32 bytes each, the signing key first). The API
+	// functions need it: without it each instance would sign with a key of its own and a
+	// cursor would fail on the next instance. The stack fills it from a Secrets Manager
+	// secret; `make run` generates a key when it is unset.
+	EnvCursorKeys = "PERSONS_CURSOR_KEYS"
 	// EnvSeedFunction names the seed Lambda the persons CLI invokes when --function is
 	// not given.
 	EnvSeedFunction = "PERSONS_SEED_FUNCTION"

@@ -46,12 +46,18 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", deploy.EnvCORSOrigins, err)
 	}
+	// Every instance must sign cursors with the same key, or a cursor from one fails on
+	// the next: a missing key fails the init rather than each instance making its own.
+	keys, err := persons.ParseCursorKeys(os.Getenv(deploy.EnvCursorKeys))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", deploy.EnvCursorKeys, err)
+	}
 	db, table, err := ddbclient.FromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return withGatewayRequestID(api.NewHandler(api.Options{
-		Store:       persons.New(db, table),
+		Store:       persons.New(db, table, persons.WithCursorKeys(keys...)),
 		Logger:      log,
 		CORSOrigins: origins,
 		Functions:   []api.Function{function},

@@ -281,9 +281,14 @@ func personMaker(store *persons.Store) func(t *testing.T) string {
 	}
 }
 
+// testCursorKeys is the cursor key every test function instance shares, as the stack's
+// secret gives one to every instance.
+const testCursorKeys = "dGVzdC1jdXJzb3Ita2V5LW9mLTMyLWJ5dGVzLWxvbmchIQ=="
+
 func localEnv(t *testing.T, table string) map[string]string {
 	return map[string]string{
 		deploy.EnvTableName:        table,
+		deploy.EnvCursorKeys:       testCursorKeys,
 		deploy.EnvDynamoDBEndpoint: ddbtest.Endpoint(t),
 		"AWS_ACCESS_KEY_ID":        "local",
 		"AWS_SECRET_ACCESS_KEY":    "local",
@@ -312,8 +317,20 @@ func TestFunctionsThroughAdapter(t *testing.T) {
 }
 
 func TestHandlerConfigErrors(t *testing.T) {
-	t.Setenv(deploy.EnvTableName, "")
+	t.Setenv(deploy.EnvCursorKeys, "")
+	t.Setenv(deploy.EnvTableName, "t")
 	_, err := lambdaapp.Handler(context.Background(), "persons", slog.Default())
+	if err == nil || !strings.Contains(err.Error(), deploy.EnvCursorKeys) {
+		t.Errorf("missing %s: %v", deploy.EnvCursorKeys, err)
+	}
+	t.Setenv(deploy.EnvCursorKeys, "c2hvcnQ=")
+	_, err = lambdaapp.Handler(context.Background(), "persons", slog.Default())
+	if err == nil || !strings.Contains(err.Error(), deploy.EnvCursorKeys) {
+		t.Errorf("short %s: %v", deploy.EnvCursorKeys, err)
+	}
+	t.Setenv(deploy.EnvCursorKeys, testCursorKeys)
+	t.Setenv(deploy.EnvTableName, "")
+	_, err = lambdaapp.Handler(context.Background(), "persons", slog.Default())
 	if err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
 		t.Errorf("missing TABLE_NAME: %v", err)
 	}
@@ -326,4 +343,31 @@ func TestHandlerConfigErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `CORS_ORIGINS: "app.example.com" is not an origin`) {
 		t.Errorf("invalid CORS_ORIGINS: %v", err)
 	}
+}
+
+// Two instances of a function (two handlers built from the same environment) accept
+// each other's cursors: the next page may land on any instance.
+func TestCursorsWorkAcrossInstances(t *testing.T) {
+	db, table := ddbtest.NewTable(t)
+	for k, v := range localEnv(t, table) {
+		t.Setenv(k, v)
+	}
+	newPerson := personMaker(persons.New(db, table))
+	for range 3 {
+		newPerson(t)
+	}
+	instance := func() invoker {
+		h, err := lambdaapp.Handler(context.Background(), api.FunctionPersons, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return invokeAdapter(h)
+	}
+	a, b := instance(), instance()
+	first := check(t, a, request{route: "GET /persons", path: "/persons", query: "limit=1"}, http.StatusOK)
+	cursor, _ := first["nextCursor"].(string)
+	if cursor == "" {
+		t.Fatalf("no cursor: %v", first)
+	}
+	check(t, b, request{route: "GET /persons", path: "/persons", query: "limit=1&cursor=" + url.QueryEscape(cursor)}, http.StatusOK)
 }

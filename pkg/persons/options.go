@@ -9,13 +9,6 @@ import (
 	"time"
 )
 
-// CursorKeysEnv is the environment variable that holds the cursor keys of a deployed
-// function, in the format ParseCursorKeys reads.
-//
-// TODO(env): move to the package that names every environment variable (pkg/deploy)
-// once it lands; this package only parses the value.
-const CursorKeysEnv = "PERSONS_CURSOR_KEYS"
-
 // MinCursorKeyLen is the shortest cursor key accepted, in bytes: as long as the
 // HMAC-SHA256 output, so that the key is not the weak point.
 const MinCursorKeyLen = 32
@@ -64,7 +57,7 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// ParseCursorKeys parses the value of CursorKeysEnv: comma-separated keys, each base64
+// ParseCursorKeys parses the value of deploy.EnvCursorKeys: comma-separated keys, each base64
 // (standard or URL alphabet, padding optional) of at least MinCursorKeyLen bytes, the
 // signing key first. Generate a key with
 //
