@@ -1,0 +1,109 @@
+package lambdaapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/ddbtest"
+	"github.com/personsapi/persons/pkg/lambdaapp"
+	"github.com/personsapi/persons/pkg/persons"
+)
+
+// lambdaResponseLimit is Lambda's limit on a synchronous invocation's response
+// (aws-lambda-rie enforces the same number).
+const lambdaResponseLimit = 6_291_556
+
+// worst fills n characters so that they cost the most bytes in the Lambda response: the
+// adapter's JSON envelope escapes '<' as the 6-byte \u003c. A letter first, because names
+// need one.
+func worst(n int) string { return "a" + strings.Repeat("<", n-1) }
+
+// TestLargestPersonFitsALambdaResponse fills a person to every cap with items whose text
+// fields are all at their maximum length, in the characters that grow most when encoded,
+// and reads it with include=all through the function's adapter: the response, as Lambda
+// returns it, must stay below 6 MB. Then the cascade delete of that person must end well
+// inside the function's 10 s timeout.
+func TestLargestPersonFitsALambdaResponse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 400 items")
+	}
+	ctx := context.Background()
+	db, table := ddbtest.NewTable(t)
+	for k, v := range localEnv(t, table) {
+		t.Setenv(k, v)
+	}
+	store := persons.New(db, table)
+	p, err := store.CreatePerson(ctx, persons.Person{FirstName: worst(100), LastName: worst(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	salary, end := 999_999_999_999.99, "2020-01-01T00:00:00Z"
+	dept, iban, bic := worst(100), "GB82WEST12345698765432", "DEUTDEFF500"
+	for i := range persons.MaxRelatedPerKind {
+		primary := persons.Primary{IsPrimary: i == 0}
+		if _, err := store.Addresses().Create(ctx, p.ID, persons.Address{Type: "shipping", Street: worst(200), City: worst(100),
+			State: worst(100), PostalCode: worst(20), Country: worst(100), Primary: primary}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.BankAccounts().Create(ctx, p.ID, persons.BankAccount{BankName: worst(100), AccountType: "investment",
+			AccountNumberLast4: "5432", IBAN: &iban, BIC: &bic, Primary: primary}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Contacts().Create(ctx, p.ID, persons.ContactInfo{Type: "linkedin", Value: worst(200), Primary: primary}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Employments().Create(ctx, p.ID, persons.Employment{CompanyName: worst(200), Position: worst(100),
+			Department: &dept, StartDate: "2010-01-01T00:00:00Z", EndDate: &end, Salary: &salary, Currency: "GBP"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.Contacts().Create(ctx, p.ID, persons.ContactInfo{Type: "phone", Value: "1"}); err == nil {
+		t.Fatal("a contact beyond the cap was created")
+	}
+
+	h, err := lambdaapp.Handler(ctx, api.FunctionPersons, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke := invokeAdapter(h)
+	pp := map[string]string{"personId": p.ID}
+	res := invoke(t, event(t, request{route: "GET /persons/{personId}", path: "/persons/" + p.ID, query: "include=all", params: pp}, "big"))
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("include=all: %d %.300s", res.StatusCode, res.Body)
+	}
+	payload, err := json.Marshal(res) // what the Lambda runtime sends back
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("largest include=all: body %d bytes, Lambda response %d bytes (%.0f%% of the 6 MB limit)",
+		len(res.Body), len(payload), 100*float64(len(payload))/lambdaResponseLimit)
+	if len(payload) >= lambdaResponseLimit {
+		t.Fatalf("the Lambda response is %d bytes, over Lambda's limit of %d", len(payload), lambdaResponseLimit)
+	}
+	if strings.Contains(res.Body, `\u003c`) {
+		t.Error("the body is HTML-escaped")
+	}
+
+	start := time.Now()
+	res = invoke(t, event(t, request{route: "DELETE /persons/{personId}", path: "/persons/" + p.ID, params: pp}, "del"))
+	took := time.Since(start)
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.StatusCode, res.Body)
+	}
+	t.Logf("cascade delete of %d items: %v", 1+4*persons.MaxRelatedPerKind, took.Round(time.Millisecond))
+	// The functions time out after 10 s; on a loaded 2-core machine with DynamoDB Local
+	// the delete takes well under a second.
+	if took > 5*time.Second {
+		t.Errorf("the delete took %v, too close to the 10 s function timeout", took)
+	}
+	if items := ddbtest.Items(t, db, table); len(items) != 0 {
+		t.Errorf("%d items left", len(items))
+	}
+}
