@@ -73,6 +73,10 @@ func problemFor(err error) (p Problem, logMsg string) {
 			Detail: "the body exceeds " + strconv.FormatInt(mb.Limit, 10) + " bytes"}
 	case errors.Is(err, persons.ErrNotFound):
 		p = Problem{Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, persons.ErrLimit):
+		// A cap of the data model (persons.MaxRelatedPerKind), not a transient state:
+		// 409, with the cap named in the detail.
+		p = Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, persons.ErrAlreadyExists):
 		p = Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, persons.ErrVersionMismatch):
