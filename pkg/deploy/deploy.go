@@ -62,6 +62,12 @@ const (
 	EnvSeedFunction = "PERSONS_SEED_FUNCTION"
 	// EnvPort is the port `make run` serves on.
 	EnvPort = "PORT"
+	// EnvRequestTimeout is the deadline of one API request, a Go duration ("8s",
+	// "2500ms"): the API functions (and `make run`) answer every request within it, with
+	// a 504 problem if DynamoDB did not answer in time. It must stay below the
+	// functions' timeout (10 s); unset means api.DefaultRequestTimeout (8 s). An invalid
+	// value fails a function's init.
+	EnvRequestTimeout = "PERSONS_REQUEST_TIMEOUT"
 	// EnvDynamoDBEndpoint is the AWS SDK's own variable for the DynamoDB endpoint: the
 	// one switch that points every process (functions, `make run`, the CLI's --local)
 	// at DynamoDB Local, so no code has a local branch.
