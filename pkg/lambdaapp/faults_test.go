@@ -75,8 +75,10 @@ func TestInvocationDeadline(t *testing.T) {
 		params: map[string]string{"personId": id}}, "apigw-deadline"), &ev); err != nil {
 		t.Fatal(err)
 	}
-	// A function timeout of 2.5 s: the request must end 1 s before it.
-	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	// A function timeout of 4 s: the request must end DeadlineMargin before it, at 3 s,
+	// well before the default request timeout.
+	invocation := 4 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), invocation)
 	defer cancel()
 	start := time.Now()
 	res, err := httpadapter.NewV2(h).ProxyWithContext(ctx, ev)
@@ -87,8 +89,8 @@ func TestInvocationDeadline(t *testing.T) {
 	if res.StatusCode != http.StatusGatewayTimeout || res.Headers["Retry-After"] == "" {
 		t.Errorf("response %d %v %s, want 504 with Retry-After", res.StatusCode, res.Headers, res.Body)
 	}
-	if took < 1200*time.Millisecond || took > 2400*time.Millisecond {
-		t.Errorf("answered after %v, want about 1.5 s (the invocation deadline less %v)", took, lambdaapp.DeadlineMargin)
+	if want := invocation - lambdaapp.DeadlineMargin; took < want-300*time.Millisecond || took >= invocation-100*time.Millisecond {
+		t.Errorf("answered after %v, want about %v (the invocation deadline less %v)", took, want, lambdaapp.DeadlineMargin)
 	}
 }
 
