@@ -113,7 +113,7 @@ func problemFor(err error) (a answer) {
 	case errors.Is(err, persons.ErrNotFound):
 		*p = Problem{Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, persons.ErrAlreadyExists):
-		*p = Problem{Status: http.StatusConflict, Detail: err.Error() + " with other content"}
+		*p = Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, persons.ErrVersionMismatch):
 		*p = Problem{Status: http.StatusPreconditionFailed,
 			Detail: "the item changed since the version in If-Match; read it again"}

@@ -93,8 +93,10 @@ func (s *Store) replayedPerson(ctx context.Context, p Person) (Person, error) {
 		return Person{}, errRetry
 	case err != nil:
 		return Person{}, err
-	case !(profile{item: item}).usable() || !sameContent(stored, p, clearServerFields):
-		return Person{}, fmt.Errorf("person %s: %w", p.ID, ErrAlreadyExists)
+	case !(profile{item: item}).usable():
+		return Person{}, fmt.Errorf("person %s (being deleted): %w", p.ID, ErrAlreadyExists)
+	case !sameContent(stored, p, clearServerFields):
+		return Person{}, fmt.Errorf("person %s with other content: %w", p.ID, ErrAlreadyExists)
 	}
 	return stored, nil
 }

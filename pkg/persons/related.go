@@ -410,7 +410,7 @@ func (r *Related[T, P]) replayed(ctx context.Context, w *write[T], next *T) (*T,
 	case err != nil:
 		return nil, err
 	case !sameContent(*cur, *next, func(v *T) { P(v).versioned().Version = 0 }):
-		return nil, r.wrap(w.id, ErrAlreadyExists)
+		return nil, r.wrap(w.id+" with other content", ErrAlreadyExists)
 	}
 	return cur, nil
 }
