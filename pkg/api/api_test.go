@@ -324,9 +324,12 @@ func TestErrors(t *testing.T) {
 		}
 	})
 	t.Run("409 id taken", func(t *testing.T) {
-		s.do("POST", "/persons", personBody(id)).problem(t, http.StatusConflict)
+		other := personBody(id)
+		other["firstName"] = "Augusta"
+		s.do("POST", "/persons", other).problem(t, http.StatusConflict)
 		b := clone(addr)
 		b["id"] = a.ID
+		b["city"] = "Chicago"
 		s.do("POST", "/persons/"+id+"/addresses", b).problem(t, http.StatusConflict)
 	})
 	t.Run("412 stale If-Match", func(t *testing.T) {

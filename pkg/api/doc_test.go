@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,6 +111,7 @@ func checkDoc(t *testing.T, method, target string, res *http.Response, body []by
 		name := ref[strings.LastIndex(ref, "/")+1:]
 		resp = doc.tree["components"].(map[string]any)["responses"].(map[string]any)[name].(map[string]any)
 	}
+	checkHeaders(t, method, tmpl, res, resp)
 	content, _ := resp["content"].(map[string]any)
 	if len(content) == 0 {
 		if len(body) != 0 {
@@ -133,5 +135,27 @@ func checkDoc(t *testing.T, method, target string, res *http.Response, body []by
 	}
 	if err := schema.Validate(v); err != nil {
 		t.Errorf("%s %s %d: body does not match openapi.json: %v\nbody: %s", method, tmpl, res.StatusCode, err, body)
+	}
+}
+
+// checkHeaders checks that a response carries the headers its document marks required
+// (Retry-After of 429, 503 and 504), each matching its schema's pattern.
+func checkHeaders(t *testing.T, method, tmpl string, res *http.Response, resp map[string]any) {
+	t.Helper()
+	headers, _ := resp["headers"].(map[string]any)
+	for name, h := range headers {
+		hm, _ := h.(map[string]any)
+		if ref, ok := hm["$ref"].(string); ok {
+			hm, _ = doc.tree["components"].(map[string]any)["headers"].(map[string]any)[ref[strings.LastIndex(ref, "/")+1:]].(map[string]any)
+		}
+		v := res.Header.Get(name)
+		if required, _ := hm["required"].(bool); required && v == "" {
+			t.Errorf("%s %s %d: no %s header, which the document requires", method, tmpl, res.StatusCode, name)
+			continue
+		}
+		schema, _ := hm["schema"].(map[string]any)
+		if pattern, ok := schema["pattern"].(string); ok && v != "" && !regexp.MustCompile(pattern).MatchString(v) {
+			t.Errorf("%s %s %d: %s %q does not match %s", method, tmpl, res.StatusCode, name, v, pattern)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
@@ -31,6 +32,10 @@ type Options struct {
 	// Extra routes to serve besides the API's, keyed by ServeMux pattern (the local
 	// server adds GET /openapi.json). They see the same middleware.
 	Extra map[string]http.Handler
+	// RequestTimeout is the deadline of every request (ParseRequestTimeout reads
+	// deploy.EnvRequestTimeout); 0 means DefaultRequestTimeout. A request context with
+	// an earlier deadline (a Lambda invocation's) keeps it.
+	RequestTimeout time.Duration
 }
 
 // handlerFunc is an API handler: what it returns is sent as a problem.
@@ -89,7 +94,11 @@ func NewHandler(o Options) http.Handler {
 	mux.Handle("/", wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errStatus(http.StatusNotFound, "no route for "+r.URL.Path)
 	}))
-	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins})
+	timeout := o.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins}, timeout)
 }
 
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes

@@ -27,6 +27,8 @@ const RequestIDHeader = "X-Request-Id"
 type reqInfo struct {
 	id      string
 	pattern string
+	// clientGone: the client went away before it got an answer (writeError).
+	clientGone bool
 }
 
 type infoKey struct{}
@@ -91,13 +93,23 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// StatusClientClosedRequest is the status the access log gives a request whose client
+// went away before it got an answer (nginx's 499): nothing was sent, and it is not a
+// server error.
+const StatusClientClosedRequest = 499
+
 // middleware wraps the router with, outermost first: request id, the access log line with
-// its DynamoDB request count, panic recovery, CORS and the body limit.
-func middleware(next http.Handler, log *slog.Logger, cors corsPolicy) http.Handler {
+// its DynamoDB request count, the request's deadline (timeout after it starts, or
+// earlier if its context says so), panic recovery, CORS and the body limit.
+func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &reqInfo{id: newRequestID(r)}
 		ctx, calls := ddbstats.WithCounter(context.WithValue(r.Context(), infoKey{}, ri))
+		// Every DynamoDB call and retry loop of the request stops at the deadline, so
+		// the handler answers (504) by itself, before the function's timeout.
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
 		r = r.WithContext(ctx)
 		w.Header().Set(RequestIDHeader, ri.id)
 		rec := &statusRecorder{ResponseWriter: w}
@@ -107,13 +119,17 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy) http.Handl
 				return // preflight answered
 			}
 			if r.Body != nil {
-				r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+				r.Body = clientBody{http.MaxBytesReader(w, r.Body, MaxBodyBytes)}
 			}
 			next.ServeHTTP(w, r)
 		})
 
 		status := rec.status
-		if status == 0 {
+		switch {
+		case status != 0:
+		case ri.clientGone:
+			status = StatusClientClosedRequest
+		default:
 			status = http.StatusOK
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
@@ -168,7 +184,7 @@ func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Expose-Headers", "ETag, Location, X-Request-Id")
+	h.Set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, X-Request-Id")
 	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -51,52 +53,102 @@ func errField(field, msg string) error {
 		fields: []input.FieldError{{Field: field, Message: msg}}}
 }
 
-// problemFor maps an error to the problem to send, and says what to log about it (logMsg,
-// empty for nothing): internal errors (500), and DynamoDB's rejection of a value, whose
-// details must be logged and never sent.
-func problemFor(err error) (p Problem, logMsg string) {
+// answer is how the API answers an error: the problem to send, with a Retry-After when
+// trying again later may work, and what to log beyond the access log line.
+type answer struct {
+	Problem
+	retryAfter time.Duration // 0: no Retry-After header
+	logLevel   slog.Level
+	logMsg     string // empty: nothing to log
+	// clientGone: the client went away, nobody reads an answer; the access log line
+	// says 499 (nginx's "client closed request"), which is not a server error.
+	clientGone bool
+}
+
+// answerFor maps the error of a request served with ctx to its answer. An error caused
+// by the end of the request's context is told by that context: its deadline passing is
+// a 504, the client going away a 499 with no answer at all. Either would otherwise
+// surface as a DynamoDB call that failed (500, 503).
+func answerFor(ctx context.Context, err error) answer {
+	a := problemFor(err)
+	var cr *clientReadError
+	if errors.As(err, &cr) {
+		a = answer{clientGone: true}
+	} else if cerr := ctx.Err(); cerr != nil && (a.Status >= 500 || a.Status == http.StatusTooManyRequests ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			a = answer{Problem: Problem{Status: http.StatusGatewayTimeout,
+				Detail: "the request did not complete within its deadline; try again"},
+				retryAfter: retryAfterUnavailable, logLevel: slog.LevelWarn, logMsg: "request deadline exceeded"}
+		} else {
+			a = answer{clientGone: true}
+		}
+	}
+	a.Type, a.Title = "about:blank", http.StatusText(a.Status)
+	return a
+}
+
+// problemFor maps an error to its answer, regardless of the request's context: the
+// status, and what to log: internal errors (500) at ERROR, and DynamoDB's rejection of
+// a value, whose details must be logged and never sent; DynamoDB's faults (throttling,
+// unavailability) at WARN.
+func problemFor(err error) (a answer) {
 	var (
 		se *statusError
 		ve *input.ValidationError
 		mb *http.MaxBytesError
+		p  = &a.Problem
 	)
 	switch {
 	case errors.As(err, &se):
-		p = Problem{Status: se.status, Detail: se.detail, Errors: se.fields}
+		*p = Problem{Status: se.status, Detail: se.detail, Errors: se.fields}
 	case errors.As(err, &ve):
-		p = Problem{Status: http.StatusBadRequest, Detail: "invalid input", Errors: ve.Fields}
+		*p = Problem{Status: http.StatusBadRequest, Detail: "invalid input", Errors: ve.Fields}
 	case errors.Is(err, persons.ErrInvalidCursor):
-		p = Problem{Status: http.StatusBadRequest, Detail: "invalid input",
+		*p = Problem{Status: http.StatusBadRequest, Detail: "invalid input",
 			Errors: []input.FieldError{{Field: "cursor", Message: "is not a cursor of this list"}}}
 	case errors.As(err, &mb):
-		p = Problem{Status: http.StatusRequestEntityTooLarge,
+		*p = Problem{Status: http.StatusRequestEntityTooLarge,
 			Detail: "the body exceeds " + strconv.FormatInt(mb.Limit, 10) + " bytes"}
 	case errors.Is(err, persons.ErrNotFound):
-		p = Problem{Status: http.StatusNotFound, Detail: err.Error()}
+		*p = Problem{Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, persons.ErrLimit):
 		// A cap of the data model (persons.MaxRelatedPerKind), not a transient state:
 		// 409, with the cap named in the detail.
-		p = Problem{Status: http.StatusConflict, Detail: err.Error()}
+		*p = Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, persons.ErrAlreadyExists):
-		p = Problem{Status: http.StatusConflict, Detail: err.Error()}
+		*p = Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, persons.ErrVersionMismatch):
-		p = Problem{Status: http.StatusPreconditionFailed,
+		*p = Problem{Status: http.StatusPreconditionFailed,
 			Detail: "the item changed since the version in If-Match; read it again"}
 	case errors.Is(err, persons.ErrContention):
-		p = Problem{Status: http.StatusServiceUnavailable,
+		*p = Problem{Status: http.StatusServiceUnavailable,
 			Detail: "too many concurrent changes of the same person; try again"}
+		a.retryAfter = retryAfterContention
 	case isValidationException(err):
 		// A backstop: validation lets only storable values through, so this is a gap in it,
 		// logged at ERROR to be closed. The value is what DynamoDB refused, hence a 400;
 		// DynamoDB's message speaks of attributes and limits, not of the API's fields.
-		p = Problem{Status: http.StatusBadRequest, Detail: "invalid input: a value cannot be stored"}
-		logMsg = "value rejected by DynamoDB"
+		*p = Problem{Status: http.StatusBadRequest, Detail: "invalid input: a value cannot be stored"}
+		a.logLevel, a.logMsg = slog.LevelError, "value rejected by DynamoDB"
 	default:
-		p = Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
-		logMsg = "internal error"
+		switch faultOf(err) {
+		case throttled:
+			// 429 rather than 503: the cure is fewer requests, from every client.
+			*p = Problem{Status: http.StatusTooManyRequests, Detail: "the database is throttling requests; try again later"}
+			a.retryAfter = retryAfterThrottled
+			a.logLevel, a.logMsg = slog.LevelWarn, "dynamodb throttled"
+		case unavailable:
+			*p = Problem{Status: http.StatusServiceUnavailable, Detail: "the database is unavailable; try again later"}
+			a.retryAfter = retryAfterUnavailable
+			a.logLevel, a.logMsg = slog.LevelWarn, "dynamodb unavailable"
+		default:
+			*p = Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
+			a.logLevel, a.logMsg = slog.LevelError, "internal error"
+		}
 	}
 	p.Type, p.Title = "about:blank", http.StatusText(p.Status)
-	return p, logMsg
+	return a
 }
 
 // isValidationException reports whether DynamoDB rejected the request as invalid. The SDK
@@ -107,16 +159,28 @@ func isValidationException(err error) bool {
 }
 
 // writeError sends err as a problem; internal errors are logged in full and sent as
-// "internal error" with the request id only.
+// "internal error" with the request id only. It sends nothing to a client that went
+// away.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	p, logMsg := problemFor(err)
-	p.RequestID, p.Instance = requestID(r.Context()), r.URL.Path
-	if logMsg != "" {
-		log.LogAttrs(r.Context(), slog.LevelError, logMsg,
-			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
+	ctx := r.Context()
+	a := answerFor(ctx, err)
+	id := requestID(ctx)
+	if a.logMsg != "" {
+		log.LogAttrs(ctx, a.logLevel, a.logMsg,
+			slog.String("request_id", id), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}
-	writeProblem(w, p)
+	if a.clientGone {
+		if ri := info(ctx); ri != nil {
+			ri.clientGone = true
+		}
+		return
+	}
+	a.RequestID, a.Instance = id, r.URL.Path
+	if a.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(a.retryAfter/time.Second)))
+	}
+	writeProblem(w, a.Problem)
 }
 
 func writeProblem(w http.ResponseWriter, p Problem) {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/internal/freeport"
+	"github.com/personsapi/persons/pkg/ddbclient"
 )
 
 // EndpointEnv names the variable through which the Makefile hands one running engine
@@ -198,9 +199,12 @@ func Wait(ctx context.Context, endpoint string, timeout time.Duration, exited <-
 	}
 }
 
-// Client returns a DynamoDB client for a local endpoint with dummy credentials.
+// Client returns a DynamoDB client for a local endpoint with dummy credentials and the
+// settings of the deployed functions' client (ddbclient.Configure: timeouts, bounded
+// retries, SDK log lines in slog), so that `make run` and the tests see DynamoDB faults
+// as the functions do. optFns apply after them.
 func Client(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	opts := append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+	opts := append([]func(*dynamodb.Options){ddbclient.Configure, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 	}}, optFns...)
 	return dynamodb.New(dynamodb.Options{

@@ -68,6 +68,12 @@ const (
 	EnvSeedFunction = "PERSONS_SEED_FUNCTION"
 	// EnvPort is the port `make run` serves on.
 	EnvPort = "PORT"
+	// EnvRequestTimeout is the deadline of one API request, a Go duration ("8s",
+	// "2500ms"): the API functions answer every request within it, with a 504 problem
+	// if DynamoDB did not answer in time. It must stay below the functions' timeout
+	// (10 s); unset means api.DefaultRequestTimeout (8 s), which `make run` uses too. An
+	// invalid value fails a function's init (api.ParseRequestTimeout reads it).
+	EnvRequestTimeout = "PERSONS_REQUEST_TIMEOUT"
 	// EnvDynamoDBEndpoint is the AWS SDK's own variable for the DynamoDB endpoint: the
 	// one switch that points every process (functions, `make run`, the CLI's --local)
 	// at DynamoDB Local, so no code has a local branch.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -22,12 +23,16 @@ import (
 )
 
 // Main runs the Lambda function that serves function's routes of the API: at init it
-// reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins) and builds the
-// DynamoDB client and the store once, then serves API Gateway HTTP API (payload 2.0)
-// events. A configuration error ends the process with status 1 and a clear log line,
-// which Lambda reports as an init failure.
+// reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins,
+// deploy.EnvRequestTimeout) and builds the DynamoDB client and the store once, then
+// serves API Gateway HTTP API (payload 2.0) events. A configuration error ends the
+// process with status 1 and a clear log line, which Lambda reports as an init failure.
 func Main(function api.Function) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	// The default logger too, so that every line the process writes is JSON: the AWS
+	// SDK's (ddbclient.Logger) and the standard log package's (the API Gateway adapter
+	// logs with it) go through it.
+	slog.SetDefault(log)
 	h, err := Handler(context.Background(), function, log)
 	if err != nil {
 		log.Error("startup failed", "function", function, "error", err.Error())
@@ -52,16 +57,42 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", deploy.EnvCursorKeys, err)
 	}
+	timeout, err := api.ParseRequestTimeout(os.Getenv(deploy.EnvRequestTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", deploy.EnvRequestTimeout, err)
+	}
 	db, table, err := ddbclient.FromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return withGatewayRequestID(api.NewHandler(api.Options{
-		Store:       persons.New(db, table, persons.WithCursorKeys(keys...)),
-		Logger:      log,
-		CORSOrigins: origins,
-		Functions:   []api.Function{function},
-	})), nil
+	return withGatewayRequestID(withDeadlineMargin(api.NewHandler(api.Options{
+		Store:          persons.New(db, table, persons.WithCursorKeys(keys...)),
+		Logger:         log,
+		CORSOrigins:    origins,
+		Functions:      []api.Function{function},
+		RequestTimeout: timeout,
+	}))), nil
+}
+
+// DeadlineMargin is the time a request leaves before the invocation's deadline (the
+// function's timeout) for its answer to get out. A function of 256 MB has a fraction
+// of a vCPU: encoding a problem and handing it to the runtime takes milliseconds, but
+// not always few.
+const DeadlineMargin = time.Second
+
+// withDeadlineMargin ends a request DeadlineMargin before its invocation's deadline, if
+// that comes before the API's own request timeout: with a function timeout shorter than
+// deploy.EnvRequestTimeout, the function still answers (504) by itself instead of being
+// killed mid-request.
+func withDeadlineMargin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dl, ok := r.Context().Deadline(); ok {
+			ctx, cancel := context.WithDeadline(r.Context(), dl.Add(-DeadlineMargin))
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withGatewayRequestID hands API Gateway's request id (requestContext.requestId of the

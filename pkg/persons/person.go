@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -35,9 +36,14 @@ func checkID(field string, id *string) error {
 }
 
 // CreatePerson stores a new person. A client-supplied p.ID (front ends insert
-// optimistically with their own UUIDs) is kept, else one is generated; an id that is
-// taken fails with ErrAlreadyExists. The server sets createdAt, updatedAt and version,
-// whatever p holds.
+// optimistically with their own UUIDs) is kept, else one is generated. The server sets
+// createdAt, updatedAt and version, whatever p holds.
+//
+// Creates are idempotent: when the id is taken by a person with the same content (all
+// but createdAt, updatedAt and version), the create is taken for a retry of the one
+// that stored it, whose answer was lost (a timeout, a dropped connection), and returns
+// the stored person. A person with other content, or one being deleted, is
+// ErrAlreadyExists.
 func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	if p.ID == "" {
 		p.ID = s.newID()
@@ -51,21 +57,59 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	if err != nil {
 		return Person{}, err
 	}
-	// A partition that holds items without a PROFILE (written around the store, or
-	// left by a delete of an older version) must not be adopted by the new person: its
-	// items go first.
-	if err := s.removeLeftovers(ctx, p.ID); err != nil {
+	var out Person
+	err = s.retry(ctx, func() error {
+		out = p
+		// A partition that holds items without a PROFILE (written around the store, or
+		// left by a delete of an older version) must not be adopted by the new person:
+		// its items go first.
+		if err := s.removeLeftovers(ctx, p.ID); err != nil {
+			return err
+		}
+		t := s.tx()
+		t.put(partProfile, item, expression.AttributeNotExists(expression.Name(AttrPK)))
+		var ce *conditionError
+		if err := t.commit(ctx, s.db); errors.As(err, &ce) {
+			out, err = s.replayedPerson(ctx, p)
+			return err
+		} else if err != nil {
+			return fmt.Errorf("person %s: %w", p.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return Person{}, err
 	}
-	t := s.tx()
-	t.put(partProfile, item, expression.AttributeNotExists(expression.Name(AttrPK)))
-	var ce *conditionError
-	if err := t.commit(ctx, s.db); errors.As(err, &ce) {
-		return Person{}, fmt.Errorf("person %s: %w", p.ID, ErrAlreadyExists)
-	} else if err != nil {
-		return Person{}, fmt.Errorf("person %s: %w", p.ID, err)
+	return out, nil
+}
+
+// replayedPerson answers a create of p whose id is taken, with one more read: the
+// stored person if it has p's content, else ErrAlreadyExists.
+func (s *Store) replayedPerson(ctx context.Context, p Person) (Person, error) {
+	stored, item, err := s.readPerson(ctx, p.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Deleted since the commit failed: the create can be tried again.
+		return Person{}, errRetry
+	case err != nil:
+		return Person{}, err
+	case !(profile{item: item}).usable():
+		return Person{}, fmt.Errorf("person %s (being deleted): %w", p.ID, ErrAlreadyExists)
+	case !sameContent(stored, p, clearServerFields):
+		return Person{}, fmt.Errorf("person %s with other content: %w", p.ID, ErrAlreadyExists)
 	}
-	return p, nil
+	return stored, nil
+}
+
+// clearServerFields zeroes the fields of a person that belong to the server.
+func clearServerFields(p *Person) { p.CreatedAt, p.UpdatedAt, p.Version = "", "", 0 }
+
+// sameContent reports whether a and b are equal but for the server's fields, which
+// clear zeroes. Both must be in stored form (Clean).
+func sameContent[T any](a, b T, clear func(*T)) bool {
+	clear(&a)
+	clear(&b)
+	return reflect.DeepEqual(a, b)
 }
 
 // GetPerson returns the person with the given id.

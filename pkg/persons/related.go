@@ -123,6 +123,11 @@ func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, prof
 // Create stores a new item of the person. A client-supplied id is kept, else one is
 // generated; a body personId must match personID. The person must exist (ErrNotFound):
 // an item is never written without its person.
+//
+// Creates are idempotent: when the id is taken by an item with the same content (all
+// but the version, which is the server's), the create is taken for a retry of the one
+// that stored it, whose answer was lost, and returns the stored item. It was counted
+// under the kind's cap once, when it was stored. Other content is ErrAlreadyExists.
 func (r *Related[T, P]) Create(ctx context.Context, personID string, v T) (T, error) {
 	var zero T
 	if err := checkID("personId", &personID); err != nil {
@@ -354,40 +359,60 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 	case errors.Is(err, errConflict):
 		return nil, errRetry
 	case errors.As(err, &ce):
-		return nil, r.failed(ctx, w, ce)
+		return r.failed(ctx, w, next, ce)
 	case err != nil:
 		return nil, r.wrap(w.id, err)
 	}
 	return next, nil
 }
 
-// failed turns the failed conditions of a commit into the write's result.
-func (r *Related[T, P]) failed(ctx context.Context, w *write[T], ce *conditionError) error {
+// failed turns the failed conditions of a commit of next into the write's result.
+func (r *Related[T, P]) failed(ctx context.Context, w *write[T], next *T, ce *conditionError) (*T, error) {
+	old := profile{item: ce.old[partPerson]}
+	if ce.failed(partPerson) && !old.usable() {
+		return nil, personGone(w.personID)
+	}
+	if ce.failed(partItem) && w.op == opCreate {
+		// Before the cap: a retried create of a person at the cap must find its item.
+		return r.replayed(ctx, w, next)
+	}
 	if ce.failed(partPerson) {
-		old := profile{item: ce.old[partPerson]}
-		switch {
-		case !old.usable():
-			return personGone(w.personID)
-		case w.op == opCreate && old.count(r.kind) >= MaxRelatedPerKind:
-			return r.recount(ctx, w.personID, old.count(r.kind))
+		if w.op == opCreate && old.count(r.kind) >= MaxRelatedPerKind {
+			return nil, r.recount(ctx, w.personID, old.count(r.kind))
 		}
 		// The pointer moved since it was read.
-		return errRetry
+		return nil, errRetry
 	}
 	switch {
-	case ce.failed(partItem) && w.op == opCreate:
-		return r.wrap(w.id, ErrAlreadyExists)
 	case ce.failed(partItem) && w.ifVersion != 0:
-		return r.wrap(w.id, ErrVersionMismatch)
+		return nil, r.wrap(w.id, ErrVersionMismatch)
 	case ce.only(partDemote):
 		// The pointer names a previous primary that no longer exists: move the pointer
 		// without demoting it.
 		w.staleDemotion = w.demoting
-		return errRetry
+		return nil, errRetry
 	default:
 		// The item changed since it was read (or is gone, which the next read tells).
-		return errRetry
+		return nil, errRetry
 	}
+}
+
+// replayed answers a create whose id is taken, with one more read: the stored item if
+// it has the content of next (a retry of the create that stored it), else
+// ErrAlreadyExists. The failed transaction wrote nothing, so the person's counter
+// counts the item once.
+func (r *Related[T, P]) replayed(ctx context.Context, w *write[T], next *T) (*T, error) {
+	cur, prof, err := r.read(ctx, w.personID, w.id)
+	switch {
+	case errors.Is(err, ErrNotFound) && prof.usable():
+		// Deleted since the commit failed: the create can be tried again.
+		return nil, errRetry
+	case err != nil:
+		return nil, err
+	case !sameContent(*cur, *next, func(v *T) { P(v).versioned().Version = 0 }):
+		return nil, r.wrap(w.id+" with other content", ErrAlreadyExists)
+	}
+	return cur, nil
 }
 
 // recount counts the person's items of this kind after a create found the counter at

@@ -89,14 +89,23 @@ func testRelatedCRUD[T any, P persons.Record[T]](t *testing.T, of func(*persons.
 	_, err = r.Get(ctx, p.ID, "nope")
 	wantField(t, err, "id")
 
-	// Client id kept; taken id → already exists; body personId contradicting the path.
+	// Client id kept; the same create again (a retry) → the stored item; taken id with
+	// other content → already exists; body personId contradicting the path.
 	clientID := uuid.NewString()
 	withID := kc.valid()
 	setIDs[T, P](t, &withID, clientID, "")
-	if c := mustCreate(t, r, p.ID, withID); idOf[T, P](c) != clientID {
-		t.Fatalf("client id not kept: %+v", c)
+	first := mustCreate(t, r, p.ID, withID)
+	if idOf[T, P](first) != clientID {
+		t.Fatalf("client id not kept: %+v", first)
 	}
-	_, err = r.Create(ctx, p.ID, withID)
+	if again, err := r.Create(ctx, p.ID, withID); err != nil || !reflect.DeepEqual(again, first) {
+		t.Fatalf("the same create again = %+v, %v; want the stored %+v", again, err, first)
+	}
+	otherContent := withID
+	if err := input.MergePatch([]byte(kc.patch), &otherContent); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Create(ctx, p.ID, otherContent)
 	wantErr(t, err, persons.ErrAlreadyExists)
 	wrongParent := kc.valid()
 	setIDs[T, P](t, &wrongParent, "", other.ID)

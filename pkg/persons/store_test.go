@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -127,7 +128,14 @@ func TestPersonCreateGet(t *testing.T) {
 		t.Fatalf("GetPerson = %+v, %v", got, err)
 	}
 
-	_, err = f.store.CreatePerson(ctx, in)
+	// The same create again (a retry whose first answer was lost) gets the stored
+	// person; the same id with other content is taken.
+	if again, err := f.store.CreatePerson(ctx, in); err != nil || !reflect.DeepEqual(again, p) {
+		t.Fatalf("the same create again = %+v, %v; want the stored %+v", again, err, p)
+	}
+	other := in
+	other.FirstName = "Anne"
+	_, err = f.store.CreatePerson(ctx, other)
 	wantErr(t, err, persons.ErrAlreadyExists)
 
 	gen := f.createPerson(t, "Bob", "Jones")
