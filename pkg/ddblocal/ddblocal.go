@@ -87,7 +87,7 @@ type Options struct {
 }
 
 // ErrPortInUse is wrapped by Start's error when the port asked for is taken.
-var ErrPortInUse = errors.New("port already in use")
+var ErrPortInUse = errors.New("address already in use")
 
 // Server is a running DynamoDB Local.
 type Server struct {
@@ -240,9 +240,9 @@ func checkFree(host string, port int) error {
 	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("DynamoDB Local: port %d: %w (another DynamoDB Local? `pgrep -af DynamoDBLocal` lists them)", port, ErrPortInUse)
+			return fmt.Errorf("DynamoDB Local port %d: %w (another DynamoDB Local? `pgrep -af DynamoDBLocal` lists them)", port, ErrPortInUse)
 		}
-		return fmt.Errorf("DynamoDB Local: port %d: %w", port, err)
+		return fmt.Errorf("DynamoDB Local port %d: %w", port, err)
 	}
 	return l.Close()
 }

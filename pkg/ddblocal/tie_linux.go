@@ -64,7 +64,7 @@ func checkListener(pid, port int) error {
 	}
 	for _, l := range ls {
 		if !own[l.inode] {
-			return fmt.Errorf("DynamoDB Local: port %d: %w by another process, not by the engine started here (pid %d)", port, ErrPortInUse, pid)
+			return fmt.Errorf("DynamoDB Local port %d: %w by another process, not by the engine started here (pid %d)", port, ErrPortInUse, pid)
 		}
 	}
 	return nil
