@@ -79,7 +79,7 @@ func run() error {
 	// Listen first: a taken port fails before the engine starts.
 	ln, err := net.Listen("tcp", c.addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("API address %s is already in use (another `make run`?): pick another with PORT=9090 make run or -addr", c.addr)
+		return fmt.Errorf("API address %s is already in use (another make run?): pick another with PORT=9090 make run or -addr", c.addr)
 	}
 	if err != nil {
 		return fmt.Errorf("API address %s: %w", c.addr, err)
