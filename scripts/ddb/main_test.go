@@ -10,65 +10,25 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/personsapi/persons/internal/cmdtest"
 	"github.com/personsapi/persons/internal/freeport"
 	"github.com/personsapi/persons/pkg/ddblocal"
 )
 
-var binDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ddb-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var buildOnce = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(binDir, "ddb")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// build builds the ddb command once for all the tests.
-func build(t *testing.T) string {
-	t.Helper()
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-func needEngine(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts DynamoDB Local")
-	}
-	if _, err := ddblocal.FindJarDir(""); err != nil {
-		t.Skip(err)
-	}
-}
+func TestMain(m *testing.M) { os.Exit(cmdtest.Main(m)) }
 
 // up starts one engine in the background, a second up finds it, down stops it and
 // removes the pidfile, a second down has nothing to do.
 func TestUpDown(t *testing.T) {
-	needEngine(t)
+	cmdtest.NeedEngine(t)
 	dir := t.TempDir()
-	bin := build(t)
+	bin := cmdtest.Build(t)
 	ports, err := freeport.Get(1)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +70,7 @@ func TestUpDown(t *testing.T) {
 
 // up on a port that something else holds fails at once and names the port.
 func TestUpPortTaken(t *testing.T) {
-	needEngine(t)
+	cmdtest.NeedEngine(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +78,7 @@ func TestUpPortTaken(t *testing.T) {
 	defer ln.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	dir := t.TempDir()
-	out, err := exec.Command(build(t), "-port", port, "-pidfile", filepath.Join(dir, "pid"),
+	out, err := exec.Command(cmdtest.Build(t), "-port", port, "-pidfile", filepath.Join(dir, "pid"),
 		"-log", filepath.Join(dir, "log"), "up").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "DynamoDB Local port "+port+": address already in use") {
 		t.Errorf("up on a taken port: %v\n%s", err, out)
@@ -128,12 +88,12 @@ func TestUpPortTaken(t *testing.T) {
 // run hands the command the engine's endpoint, returns the command's exit status and
 // stops the engine afterwards.
 func TestRun(t *testing.T) {
-	needEngine(t)
+	cmdtest.NeedEngine(t)
 	ports, err := freeport.Get(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(build(t), "-port", strconv.Itoa(ports[0]), "-log", filepath.Join(t.TempDir(), "log"),
+	cmd := exec.Command(cmdtest.Build(t), "-port", strconv.Itoa(ports[0]), "-log", filepath.Join(t.TempDir(), "log"),
 		"run", "sh", "-c", "echo endpoint=$"+ddblocal.EndpointEnv+"; exit 3")
 	out, err := cmd.Output()
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
@@ -151,8 +111,8 @@ func TestRun(t *testing.T) {
 // kill -9 of `ddb run` (or of the make above it) still stops the engine: make test
 // always leaves none behind.
 func TestRunKilled(t *testing.T) {
-	needEngine(t)
-	cmd := exec.Command(build(t), "-port", "0", "-log", filepath.Join(t.TempDir(), "log"),
+	cmdtest.NeedEngine(t)
+	cmd := exec.Command(cmdtest.Build(t), "-port", "0", "-log", filepath.Join(t.TempDir(), "log"),
 		"run", "sh", "-c", "echo child $$; exec sleep 60")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

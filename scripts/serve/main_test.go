@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,42 +23,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/personsapi/persons/internal/cmdtest"
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
-var binDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "serve-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var buildServe = sync.OnceValues(func() (string, error) {
-	bin := filepath.Join(binDir, "serve")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// serveBinary builds bin/serve once for all the tests.
-func serveBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := buildServe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
+func TestMain(m *testing.M) { os.Exit(cmdtest.Main(m)) }
 
 // running is one started serve process.
 type running struct {
@@ -173,13 +143,8 @@ func get(t *testing.T, url string) (int, []byte) {
 // function's routes and the OpenAPI document, stops the engine on Ctrl-C, and finds its
 // data again on the next start.
 func TestServe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts DynamoDB Local")
-	}
-	if _, err := ddblocal.FindJarDir(""); err != nil {
-		t.Skip(err)
-	}
-	bin := serveBinary(t)
+	cmdtest.NeedEngine(t)
+	bin := cmdtest.Build(t)
 	data := filepath.Join(t.TempDir(), "ddb-data")
 
 	r := start(t, bin, data, "-seed-count", "7")
@@ -241,21 +206,11 @@ func TestServe(t *testing.T) {
 	r.interrupt(t)
 }
 
-func needEngine(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts DynamoDB Local")
-	}
-	if _, err := ddblocal.FindJarDir(""); err != nil {
-		t.Skip(err)
-	}
-}
-
 // kill -9 of the server, which cannot stop anything itself then, takes its DynamoDB
 // Local with it.
 func TestKill9StopsEngine(t *testing.T) {
-	needEngine(t)
-	r := start(t, serveBinary(t), filepath.Join(t.TempDir(), "ddb-data"), "-seed-count", "0")
+	cmdtest.NeedEngine(t)
+	r := start(t, cmdtest.Build(t), filepath.Join(t.TempDir(), "ddb-data"), "-seed-count", "0")
 	if !ddblocal.Running(r.enginePID) {
 		t.Fatalf("engine pid %d from the banner is not running", r.enginePID)
 	}
@@ -281,7 +236,7 @@ func TestKill9StopsEngine(t *testing.T) {
 // failsFast runs serve and returns its output; it must exit with status 1 within limit.
 func failsFast(t *testing.T, limit time.Duration, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(serveBinary(t), args...)
+	cmd := exec.Command(cmdtest.Build(t), args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	begin := time.Now()
@@ -325,7 +280,7 @@ func TestAPIPortTaken(t *testing.T) {
 // startup error that names it: serve never serves from an engine it did not start, and
 // does not even ask that one anything.
 func TestEnginePortTaken(t *testing.T) {
-	needEngine(t)
+	cmdtest.NeedEngine(t)
 	var requests atomic.Int64
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
@@ -350,8 +305,8 @@ func TestEnginePortTaken(t *testing.T) {
 // When its engine exits, the server stops too, rather than go on and talk to whatever
 // takes the engine's port next.
 func TestEngineExitStopsServer(t *testing.T) {
-	needEngine(t)
-	r := start(t, serveBinary(t), filepath.Join(t.TempDir(), "ddb-data"), "-seed-count", "0")
+	cmdtest.NeedEngine(t)
+	r := start(t, cmdtest.Build(t), filepath.Join(t.TempDir(), "ddb-data"), "-seed-count", "0")
 	if err := syscall.Kill(r.enginePID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
