@@ -46,13 +46,11 @@ ddb-up: deps $(DDB) ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DA
 ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
 	@$(DDB) -port $(DDB_PORT) down
 
-# `trap :` lets Ctrl-C stop go test but not this shell, so the engine is stopped then too.
+# `ddb run` ties the engine to itself and hands go test its endpoint in
+# PERSONS_DYNAMODB_ENDPOINT: the engine stops when the tests end, on Ctrl-C, and even when
+# make or ddb are killed (kill -9 included), unlike a detached ddb-up engine.
 test: deps $(DDB) ## run every test against ONE DynamoDB Local (started and always stopped here)
-	@$(DDB) -port $(TEST_DDB_PORT) up
-	@status=0; trap : INT TERM; \
-	PERSONS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(TEST_DDB_PORT) $(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
-	$(DDB) -port $(TEST_DDB_PORT) down; \
-	exit $$status
+	@$(DDB) -port $(TEST_DDB_PORT) run $(GO) test -race -count=1 -timeout 30m ./...
 
 # ---- check: the one command for CI and before a merge ----
 # The steps of `make check`, in order; each is a target of its own too.

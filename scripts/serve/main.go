@@ -3,12 +3,19 @@
 // every route of all five Lambda functions from one process, with the very handler the
 // Lambdas use. Ctrl-C (SIGINT) or SIGTERM shuts the server down and stops the engine.
 //
+// It is a good citizen on the machine: a taken API or engine port is a startup error that
+// names it (it never serves from an engine it did not start), the engine listens on
+// 127.0.0.1 only and on a free port, and it dies with this process even on kill -9
+// (pkg/ddblocal says how, and where that does not hold). Should the engine exit, the
+// server stops too, rather than talk to whatever takes the port next.
+//
 //	go run ./scripts/serve [-addr 127.0.0.1:8080] [-data .local/ddb-data] [-cors http://localhost:5173]
 package main
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -51,7 +58,7 @@ func parseFlags() config {
 	flag.StringVar(&c.table, "table", cmp.Or(os.Getenv(deploy.EnvTableName), "persons"), "DynamoDB table (env TABLE_NAME)")
 	flag.StringVar(&c.dataDir, "data", ".local/ddb-data", "folder where DynamoDB Local keeps its data")
 	flag.StringVar(&c.endpoint, "endpoint", "", "use the DynamoDB (Local) at this URL instead of starting one")
-	flag.IntVar(&c.ddbPort, "ddb-port", 0, "port for the DynamoDB Local started here (0 = a free one)")
+	flag.IntVar(&c.ddbPort, "ddb-port", 0, "port for the DynamoDB Local started here (0 = a free one); a taken port is an error")
 	flag.StringVar(&c.cors, "cors", os.Getenv(deploy.EnvCORSOrigins), "comma-separated browser origins allowed by CORS (env CORS_ORIGINS)")
 	flag.IntVar(&c.seedCount, "seed-count", 50, "persons to seed when the table is empty (0 = none)")
 	flag.Int64Var(&c.seed, "seed", seed.DefaultSeed, "random seed of the seed data")
@@ -71,11 +78,16 @@ func run() error {
 	}
 	// Listen first: a taken port fails before the engine starts.
 	ln, err := net.Listen("tcp", c.addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("API address %s is already in use (another make run?): pick another with PORT=9090 make run or -addr", c.addr)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("API address %s: %w", c.addr, err)
 	}
 	defer ln.Close()
 
+	engineInfo := "DynamoDB " + c.endpoint + " (given with -endpoint)"
+	var engineDone <-chan struct{} // stays nil, never ready, with -endpoint
 	if c.endpoint == "" {
 		engine, err := startEngine(ctx, c)
 		if err != nil {
@@ -85,7 +97,13 @@ func run() error {
 			fmt.Fprintln(os.Stderr, "stopping DynamoDB Local")
 			engine.Stop()
 		}()
-		c.endpoint = engine.Endpoint
+		c.endpoint, engineDone = engine.Endpoint, engine.Done()
+		where := "127.0.0.1 only"
+		if engine.AllInterfaces {
+			where = "EVERY interface: other machines can reach it"
+			fmt.Fprintln(os.Stderr, "warning: this Java cannot run DynamoDB Local's loopback launcher (it needs the jdk.compiler module, as in a JDK), so DynamoDB Local listens on every interface")
+		}
+		engineInfo = fmt.Sprintf("DynamoDB Local %s (pid %d, listening on %s; it stops with this server)", c.endpoint, engine.PID(), where)
 	}
 	// Request counting for the access log, as in the Lambdas.
 	db := ddblocal.Client(c.endpoint, ddbstats.Counting)
@@ -112,17 +130,21 @@ func run() error {
 
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(os.Stderr, `
-persons API on %[1]s  (all routes of the 5 functions; table %[2]q on DynamoDB Local %[3]s)
+persons API on %[1]s  (all routes of the 5 functions; table %[2]q)
+  %[3]s
   curl -s '%[1]s/persons?limit=3'
   curl -s "%[1]s/persons/$(curl -s '%[1]s/persons?limit=1' | sed -E 's/.*"id":"([^"]+)".*/\1/')?include=all"
   OpenAPI: %[1]s/openapi.json   CORS origins: %[4]q
 Ctrl-C stops the server and DynamoDB Local.
 
-`, url, c.table, c.endpoint, c.cors)
+`, url, c.table, engineInfo, c.cors)
 
 	select {
 	case err := <-served:
 		return err
+	case <-engineDone:
+		// Go on without it and the next engine on its port would be answering.
+		return errors.New("DynamoDB Local exited; stopping the server (engine log: " + engineLog(c) + ")")
 	case <-ctx.Done():
 	}
 	stop() // a second Ctrl-C kills us the default way
@@ -132,17 +154,28 @@ Ctrl-C stops the server and DynamoDB Local.
 	return srv.Shutdown(sctx)
 }
 
+// engineLog is the file that receives the engine's output: next to its data folder.
+func engineLog(c config) string {
+	return filepath.Join(filepath.Dir(filepath.Clean(c.dataDir)), "ddb-run.log")
+}
+
 func startEngine(ctx context.Context, c config) (*ddblocal.Server, error) {
 	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(filepath.Dir(filepath.Clean(c.dataDir)), "ddb-run.log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.Create(engineLog(c))
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "starting DynamoDB Local (data in %s, log in %s)\n", c.dataDir, logPath)
-	return ddblocal.Start(ctx, ddblocal.Options{Port: c.ddbPort, DataDir: c.dataDir, Log: logFile})
+	fmt.Fprintf(os.Stderr, "starting DynamoDB Local (data in %s, log in %s)\n", c.dataDir, logFile.Name())
+	engine, err := ddblocal.Start(ctx, ddblocal.Options{Port: c.ddbPort, DataDir: c.dataDir, Log: logFile})
+	if errors.Is(err, ddblocal.ErrPortInUse) {
+		return nil, fmt.Errorf("%w\nserve only uses a DynamoDB Local it started itself: stop what holds the port, or leave out -ddb-port for a free one", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w (engine log: %s)", err, logFile.Name())
+	}
+	return engine, nil
 }
 
 // seedIfEmpty fills an empty table with generated persons and their related items

@@ -2,36 +2,49 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/personsapi/persons/internal/cmdtest"
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
+func TestMain(m *testing.M) { os.Exit(cmdtest.Main(m)) }
+
 // running is one started serve process.
 type running struct {
-	cmd      *exec.Cmd
-	url      string // the API
-	endpoint string // its DynamoDB Local
-	out      *strings.Builder
-	exited   chan error
+	cmd       *exec.Cmd
+	url       string // the API
+	endpoint  string // its DynamoDB Local
+	enginePID int
+	out       *strings.Builder
+	exited    chan error
 }
 
-var bannerRE = regexp.MustCompile(`persons API on (http://\S+) .* on DynamoDB Local (http://\S+)\)`)
+var (
+	apiRE    = regexp.MustCompile(`persons API on (http://\S+) `)
+	engineRE = regexp.MustCompile(`DynamoDB Local (http://\S+) \(pid (\d+), listening on 127\.0\.0\.1 only`)
+)
 
 // start runs the serve binary the way `make run` does, on free ports, and waits for its
 // banner.
@@ -46,24 +59,40 @@ func start(t *testing.T, bin, dataDir string, args ...string) *running {
 		t.Fatal(err)
 	}
 	r := &running{cmd: cmd, out: &strings.Builder{}, exited: make(chan error, 1)}
-	banner := make(chan []string, 1)
+	api, engine := make(chan []string, 1), make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			r.out.WriteString(sc.Text() + "\n")
-			if m := bannerRE.FindStringSubmatch(sc.Text()); m != nil {
-				banner <- m
+			if m := apiRE.FindStringSubmatch(sc.Text()); m != nil {
+				api <- m
+			}
+			if m := engineRE.FindStringSubmatch(sc.Text()); m != nil {
+				engine <- m
 			}
 		}
 		r.exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
-	case m := <-banner:
-		r.url, r.endpoint = m[1], m[2]
+	case m := <-api:
+		r.url = m[1]
 	case <-time.After(90 * time.Second):
 		t.Fatalf("no banner after 90s")
 	}
+	select {
+	case m := <-engine:
+		r.endpoint = m[1]
+		r.enginePID, _ = strconv.Atoi(m[2])
+	case <-time.After(time.Second):
+		t.Fatalf("the banner names no engine on 127.0.0.1 only")
+	}
+	// Whatever the test does, leave no engine behind.
+	t.Cleanup(func() {
+		if ddblocal.Running(r.enginePID) {
+			_ = syscall.Kill(r.enginePID, syscall.SIGKILL)
+		}
+	})
 	return r
 }
 
@@ -114,16 +143,8 @@ func get(t *testing.T, url string) (int, []byte) {
 // function's routes and the OpenAPI document, stops the engine on Ctrl-C, and finds its
 // data again on the next start.
 func TestServe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts DynamoDB Local")
-	}
-	if _, err := ddblocal.FindJarDir(""); err != nil {
-		t.Skip(err)
-	}
-	bin := filepath.Join(t.TempDir(), "serve")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	cmdtest.NeedEngine(t)
+	bin := cmdtest.Build(t)
 	data := filepath.Join(t.TempDir(), "ddb-data")
 
 	r := start(t, bin, data, "-seed-count", "7")
@@ -183,4 +204,118 @@ func TestServe(t *testing.T) {
 		t.Errorf("tables after restart: %v, %v", out, err)
 	}
 	r.interrupt(t)
+}
+
+// kill -9 of the server, which cannot stop anything itself then, takes its DynamoDB
+// Local with it.
+func TestKill9StopsEngine(t *testing.T) {
+	cmdtest.NeedEngine(t)
+	r := start(t, cmdtest.Build(t), filepath.Join(t.TempDir(), "ddb-data"), "-seed-count", "0")
+	if !ddblocal.Running(r.enginePID) {
+		t.Fatalf("engine pid %d from the banner is not running", r.enginePID)
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-r.exited
+	begin := time.Now()
+	for ddblocal.Running(r.enginePID) {
+		if time.Since(begin) > 5*time.Second {
+			t.Fatalf("DynamoDB Local (pid %d) still running 5s after kill -9 of serve", r.enginePID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("engine gone %v after kill -9", time.Since(begin).Round(time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := ddblocal.Client(r.endpoint).ListTables(ctx, &dynamodb.ListTablesInput{}); err == nil {
+		t.Errorf("%s still answers", r.endpoint)
+	}
+}
+
+// failsFast runs serve and returns its output; it must exit with status 1 within limit.
+func failsFast(t *testing.T, limit time.Duration, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(cmdtest.Build(t), args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	begin := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if code := cmd.ProcessState.ExitCode(); code != 1 {
+			t.Errorf("exit status %d (%v), want 1; output:\n%s", code, err, &out)
+		}
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("still running after %v; output:\n%s", limit, &out)
+	}
+	t.Logf("exited after %v: %s", time.Since(begin).Round(time.Millisecond), strings.TrimSpace(out.String()))
+	return out.String()
+}
+
+// A taken API port is a startup error that names it, before any engine starts.
+func TestAPIPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	out := failsFast(t, 5*time.Second, "-addr", addr, "-data", filepath.Join(t.TempDir(), "ddb-data"))
+	if !strings.Contains(out, "API address "+addr+" is already in use") {
+		t.Errorf("output does not say that %s is taken:\n%s", addr, out)
+	}
+	if strings.Contains(out, "starting DynamoDB Local") {
+		t.Errorf("started DynamoDB Local anyway:\n%s", out)
+	}
+}
+
+// A -ddb-port that another DynamoDB holds (here a stand-in that answers like one) is a
+// startup error that names it: serve never serves from an engine it did not start, and
+// does not even ask that one anything.
+func TestEnginePortTaken(t *testing.T) {
+	cmdtest.NeedEngine(t)
+	var requests atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = io.WriteString(w, `{"TableNames":["persons"]}`)
+	}))
+	defer other.Close()
+	port := other.Listener.Addr().(*net.TCPAddr).Port
+	out := failsFast(t, 5*time.Second, "-addr", "127.0.0.1:0", "-data", filepath.Join(t.TempDir(), "ddb-data"),
+		"-ddb-port", strconv.Itoa(port))
+	if !strings.Contains(out, fmt.Sprintf("DynamoDB Local port %d: address already in use", port)) {
+		t.Errorf("output does not say that port %d is taken:\n%s", port, out)
+	}
+	if strings.Contains(out, "persons API on") {
+		t.Errorf("served anyway:\n%s", out)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("serve sent %d requests to the other engine", n)
+	}
+}
+
+// When its engine exits, the server stops too, rather than go on and talk to whatever
+// takes the engine's port next.
+func TestEngineExitStopsServer(t *testing.T) {
+	cmdtest.NeedEngine(t)
+	r := start(t, cmdtest.Build(t), filepath.Join(t.TempDir(), "ddb-data"), "-seed-count", "0")
+	if err := syscall.Kill(r.enginePID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve still running 10s after its engine died; output:\n%s", r.out)
+	}
+	if code := r.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(r.out.String(), "DynamoDB Local exited") {
+		t.Errorf("exit status %d, output:\n%s", code, r.out)
+	}
 }
