@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
@@ -13,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/cors"
 )
 
 // Throttling of the $default stage, for all routes together: steady requests per
@@ -50,13 +50,6 @@ var accessLogFormat = func() string {
 	return string(b)
 }()
 
-// CORS answers for browser origins in Config.CORSOrigins; the headers match what the
-// handlers read and write (pkg/api).
-var (
-	corsAllowHeaders  = []string{"Authorization", "Content-Type", "If-Match", "X-Request-Id"}
-	corsExposeHeaders = []string{"ETag", "Location", "X-Request-Id"}
-)
-
 // HTTPAPIOptions configure the HTTP API.
 type HTTPAPIOptions struct {
 	Functions     map[string]*Function
@@ -88,9 +81,9 @@ func newHTTPAPI(scope constructs.Construct, id string, o HTTPAPIOptions) *HTTPAP
 		props.CorsPreflight = &awsapigatewayv2.CorsPreflightOptions{
 			AllowOrigins:  jsii.Strings(o.CORSOrigins...),
 			AllowMethods:  corsMethods(),
-			AllowHeaders:  jsii.Strings(corsAllowHeaders...),
-			ExposeHeaders: jsii.Strings(corsExposeHeaders...),
-			MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
+			AllowHeaders:  jsii.Strings(cors.AllowHeaders...),
+			ExposeHeaders: jsii.Strings(cors.ExposeHeaders...),
+			MaxAge:        awscdk.Duration_Seconds(jsii.Number(cors.MaxAgeSeconds)),
 		}
 	}
 	h.API = awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), props)
@@ -147,10 +140,8 @@ func newHTTPAPI(scope constructs.Construct, id string, o HTTPAPIOptions) *HTTPAP
 // corsMethods are the methods the API's routes use.
 func corsMethods() *[]awsapigatewayv2.CorsHttpMethod {
 	var ms []awsapigatewayv2.CorsHttpMethod
-	for _, r := range api.Routes() {
-		if m := awsapigatewayv2.CorsHttpMethod(r.Method); !slices.Contains(ms, m) {
-			ms = append(ms, m)
-		}
+	for _, m := range api.Methods() {
+		ms = append(ms, awsapigatewayv2.CorsHttpMethod(m))
 	}
 	return &ms
 }

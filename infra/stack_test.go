@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -732,5 +733,13 @@ func TestGeneratedCursorKeyParses(t *testing.T) {
 	keys, err := persons.ParseCursorKeys(strings.Repeat("aZ09", cursorKeyLength/4))
 	if err != nil || len(keys) != 1 || len(keys[0]) < persons.MinCursorKeyLen {
 		t.Fatalf("ParseCursorKeys of a generated value: %v, %v", keys, err)
+	}
+}
+
+// A request ends by itself (504) before the function's timeout kills it: the API's
+// default request deadline leaves time for the answer to get out.
+func TestRequestDeadlineBelowFunctionTimeout(t *testing.T) {
+	if limit := time.Duration(apiTimeoutSec)*time.Second - time.Second; api.DefaultRequestTimeout > limit {
+		t.Fatalf("request deadline %v, function timeout %ds: want at most %v", api.DefaultRequestTimeout, apiTimeoutSec, limit)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/ddbtest"
 	"github.com/personsapi/persons/pkg/persons"
@@ -398,23 +400,42 @@ func TestRequestID(t *testing.T) {
 
 func TestCORS(t *testing.T) {
 	s := newServer(t)
-	res := s.do("OPTIONS", "/persons/x", nil, "Origin", "http://localhost:5173", "Access-Control-Request-Method", "PATCH")
+	res := s.do("OPTIONS", "/persons/x", nil, "Origin", "http://localhost:5173", "Access-Control-Request-Method", "PATCH",
+		"Access-Control-Request-Headers", "authorization,if-match")
 	res.want(t, http.StatusNoContent)
+	// The same lists as the deployed stack's API Gateway (infra uses pkg/cors too).
 	if res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
-		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "If-Match") {
+		res.Header.Get("Access-Control-Allow-Headers") != strings.Join(cors.AllowHeaders, ", ") ||
+		res.Header.Get("Access-Control-Allow-Methods") != strings.Join(api.Methods(), ", ") {
 		t.Errorf("preflight headers %v", res.Header)
 	}
+	for _, h := range []string{"Authorization", "If-Match", "Content-Type", "X-Request-Id"} {
+		if !slices.Contains(cors.AllowHeaders, h) {
+			t.Errorf("%s is not allowed", h)
+		}
+	}
 	res = s.do("GET", "/persons", nil, "Origin", "http://localhost:5173").want(t, http.StatusOK)
-	if !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
+	if res.Header.Get("Access-Control-Expose-Headers") != strings.Join(cors.ExposeHeaders, ", ") {
 		t.Errorf("expose headers %v", res.Header)
+	}
+	for _, h := range []string{"ETag", "Location", "X-Request-Id", "Allow", "Retry-After"} {
+		if !slices.Contains(cors.ExposeHeaders, h) {
+			t.Errorf("%s is not exposed", h)
+		}
 	}
 	res = s.do("GET", "/persons", nil, "Origin", "http://evil.example").want(t, http.StatusOK)
 	if res.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("foreign origin allowed: %v", res.Header)
 	}
-	// A foreign origin's preflight is not answered: it reaches the router (405).
-	s.do("OPTIONS", "/persons", nil, "Origin", "http://evil.example", "Access-Control-Request-Method", "POST").
-		problem(t, http.StatusMethodNotAllowed)
+	// A foreign origin's preflight gets no CORS headers (the browser refuses the call)
+	// and no status that blames the method.
+	res = s.do("OPTIONS", "/persons", nil, "Origin", "http://evil.example", "Access-Control-Request-Method", "POST").
+		want(t, http.StatusNoContent)
+	for name := range res.Header {
+		if strings.HasPrefix(name, "Access-Control-") {
+			t.Errorf("foreign preflight got %s", name)
+		}
+	}
 }
 
 // A Lambda's handler serves its own routes only.

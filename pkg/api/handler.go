@@ -98,7 +98,7 @@ func NewHandler(o Options) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins}, timeout)
+	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins, methods: Methods()}, timeout)
 }
 
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -169,28 +171,35 @@ func serveRecovered(w *statusRecorder, r *http.Request, log *slog.Logger, h http
 // corsPolicy allows browser front ends on the listed origins to call the API.
 type corsPolicy struct {
 	origins []string // as a browser sends them (cors.ParseOrigins), or cors.Any
+	methods []string // the methods of the API's routes
 }
 
 // apply sets the CORS response headers for an allowed Origin and reports whether it
-// answered a preflight request itself.
+// answered a preflight request itself. A preflight from an origin that is not allowed
+// is answered too, 204 without CORS headers (as API Gateway does): the browser then
+// refuses the call, and no 405 suggests the method is the problem.
 func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" || len(c.origins) == 0 {
 		return false
 	}
+	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 	h := w.Header()
 	h.Add("Vary", "Origin")
 	if !slices.Contains(c.origins, origin) && !slices.Contains(c.origins, cors.Any) {
-		return false
+		if preflight {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return preflight
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Expose-Headers", "ETag, Location, Retry-After, X-Request-Id")
-	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+	h.Set("Access-Control-Expose-Headers", strings.Join(cors.ExposeHeaders, ", "))
+	if !preflight {
 		return false
 	}
-	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, If-Match, X-Request-Id")
-	h.Set("Access-Control-Max-Age", "600")
+	h.Set("Access-Control-Allow-Methods", strings.Join(c.methods, ", "))
+	h.Set("Access-Control-Allow-Headers", strings.Join(cors.AllowHeaders, ", "))
+	h.Set("Access-Control-Max-Age", strconv.Itoa(cors.MaxAgeSeconds))
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }

@@ -3,6 +3,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/personsapi/persons/pkg/persons"
 )
@@ -79,6 +80,17 @@ func Routes() []Route {
 		out = append(out, r.Route)
 	}
 	return out
+}
+
+// Methods lists the HTTP methods of the API's routes, in route order: what CORS allows.
+func Methods() []string {
+	var ms []string
+	for _, r := range routes() {
+		if !slices.Contains(ms, r.Method) {
+			ms = append(ms, r.Method)
+		}
+	}
+	return ms
 }
 
 // Functions lists the API's Lambda functions: persons and one per related kind.

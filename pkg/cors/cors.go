@@ -108,3 +108,19 @@ func validHost(host string, bracketed bool) bool {
 	}
 	return true
 }
+
+// What a browser on an allowed origin may do, for both places that answer CORS (the
+// functions and `make run` through pkg/api, API Gateway through the CDK app): one
+// definition, so a front end that works locally works deployed.
+var (
+	// AllowHeaders are the request headers a cross-origin call may send: the token,
+	// the body's type, the preconditions and the request id.
+	AllowHeaders = []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-Id"}
+	// ExposeHeaders are the response headers a cross-origin script may read beyond the
+	// CORS-safelisted ones: Allow (with 405), ETag (for If-Match), Location (after a
+	// create), Retry-After (with 429/503/504) and the request id.
+	ExposeHeaders = []string{"Allow", "ETag", "Location", "Retry-After", "X-Request-Id"}
+)
+
+// MaxAgeSeconds is how long a browser may cache a preflight answer.
+const MaxAgeSeconds = 600

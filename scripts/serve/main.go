@@ -76,6 +76,21 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("-cors: %w", err)
 	}
+	// The functions' settings, read the same way: the request deadline, and the cursor
+	// keys (without them the store signs with a random key, so cursors do not survive a
+	// restart of make run).
+	timeout, err := api.ParseRequestTimeout(os.Getenv(deploy.EnvRequestTimeout))
+	if err != nil {
+		return fmt.Errorf("%s: %w", deploy.EnvRequestTimeout, err)
+	}
+	var storeOpts []persons.Option
+	if v := os.Getenv(deploy.EnvCursorKeys); v != "" {
+		keys, err := persons.ParseCursorKeys(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", deploy.EnvCursorKeys, err)
+		}
+		storeOpts = append(storeOpts, persons.WithCursorKeys(keys...))
+	}
 	// Listen first: a taken port fails before the engine starts.
 	ln, err := net.Listen("tcp", c.addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -110,21 +125,24 @@ func run() error {
 	if _, err := persons.CreateTable(ctx, db, c.table); err != nil {
 		return err
 	}
-	store := persons.New(db, c.table)
+	store := persons.New(db, c.table, storeOpts...)
 	if err := seedIfEmpty(ctx, db, store, c); err != nil {
 		return err
 	}
 
 	h := api.NewHandler(api.Options{
-		Store:       store,
-		Logger:      log,
-		CORSOrigins: origins,
+		Store:          store,
+		Logger:         log,
+		CORSOrigins:    origins,
+		RequestTimeout: timeout,
 		Extra: map[string]http.Handler{"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(api.OpenAPI)
 		})},
 	})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// ReadTimeout bounds a client that stalls its upload (bodies are at most 64 KiB);
+	// the handler's own deadline starts only once the body is being read.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: timeout}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
