@@ -164,17 +164,55 @@ func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + 
 // its data. The escaping protects JSON pasted into HTML; this body is application/json,
 // and nosniff stops a browser from reading it as anything else.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("encode response: %w", err)
+	body, err := marshalJSON(v)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(body.Bytes())
+	_, _ = w.Write(body)
 	return nil
+}
+
+// withMember returns the JSON object of v with one more member, name: value. The entity
+// types are flat structs whose members are fixed, so the write responses ("changed")
+// extend them without a parallel struct per kind.
+func withMember(v any, name string, value any) (json.RawMessage, error) {
+	obj, err := marshalJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	member, err := marshalJSON(value)
+	if err != nil {
+		return nil, err
+	}
+	obj, member = bytes.TrimRight(obj, "\n"), bytes.TrimRight(member, "\n")
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil, fmt.Errorf("withMember: %T is not a JSON object", v)
+	}
+	key, _ := json.Marshal(name)
+	var b bytes.Buffer
+	b.Write(obj[:len(obj)-1]) // without its closing brace
+	if len(obj) > 2 {
+		b.WriteByte(',')
+	}
+	b.Write(key)
+	b.WriteByte(':')
+	b.Write(member)
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// marshalJSON encodes v as writeJSON does, without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // writeItem sends one item with its ETag; a 201 also gets the item's Location.

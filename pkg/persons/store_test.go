@@ -365,7 +365,7 @@ func mustCreate[T any, P persons.Record[T]](t *testing.T, r *persons.Related[T, 
 	if err != nil {
 		t.Fatalf("create %s: %v", r.Kind().Entity, err)
 	}
-	return got
+	return got.Item
 }
 
 func TestCascadeDelete(t *testing.T) {
