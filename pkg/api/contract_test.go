@@ -3,7 +3,11 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/personsapi/persons/pkg/api"
 )
 
 // members decodes a JSON object body into its raw members.
@@ -189,6 +193,67 @@ func TestConflictsCarryCurrent(t *testing.T) {
 			res.decode(t, &p)
 			if string(p.Current[tt.field]) != tt.value || string(p.Current["version"]) != "2" {
 				t.Errorf("current %s, want %s %s at version 2", res.body, tt.field, tt.value)
+			}
+		})
+	}
+}
+
+// concreteURL fills a route's path parameters with real ids.
+func concreteURL(path, personID, id string) string {
+	return strings.NewReplacer("{personId}", personID, "{id}", id).Replace(path)
+}
+
+// On every route, a query parameter the route does not take, a malformed one and a
+// repeated one are a 400 that names each of them and lists what the route takes: a
+// client asking for sort= or updatedAfter= must not take the unsorted, unfiltered answer
+// for the one it asked for.
+func TestQueryParametersAreChecked(t *testing.T) {
+	s := newServer(t)
+	personID := s.createPerson(t)
+	var a struct{ ID string }
+	s.do("POST", "/persons/"+personID+"/addresses", kindCases[0].body).want(t, http.StatusCreated).decode(t, &a)
+
+	for _, rt := range api.Routes() {
+		url := concreteURL(rt.Path, personID, a.ID)
+		supported := rt.Query()
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			tests := []struct {
+				query  string
+				fields []string
+			}{
+				{"sort=lastName&offset=10&updatedAfter=2020-01-01&foo=", []string{"sort", "offset", "updatedAfter", "foo"}},
+				{"%zz=1", []string{"%zz"}},
+				{"foo=a;b", []string{"foo"}},
+			}
+			if slices.Contains(supported, "limit") {
+				tests = append(tests, []struct {
+					query  string
+					fields []string
+				}{
+					{"limit=%zz", []string{"limit"}},
+					{"limit=abc", []string{"limit"}},
+					{"limit=1&limit=2", []string{"limit"}},
+					{"limit=1;cursor=x", []string{"limit"}},
+					{"limit=5&sort=name", []string{"sort"}},
+				}...)
+			}
+			for _, tt := range tests {
+				res := s.do(rt.Method, url+"?"+tt.query, `{}`)
+				p := res.problem(t, http.StatusBadRequest)
+				named := map[string]bool{}
+				for _, f := range p.Errors {
+					named[f.Field] = true
+				}
+				for _, f := range tt.fields {
+					if !named[f] {
+						t.Errorf("?%s: the 400 does not name %q: %s", tt.query, f, res.body)
+					}
+				}
+				for _, q := range supported {
+					if !strings.Contains(p.Detail, q) {
+						t.Errorf("?%s: detail %q does not list the supported %q", tt.query, p.Detail, q)
+					}
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,7 +66,7 @@ func NewHandler(o Options) http.Handler {
 		if o.Functions != nil && !slices.Contains(o.Functions, rt.Function) {
 			continue
 		}
-		mux.Handle(rt.Pattern(), wrap(rt.handler(o.Store)))
+		mux.Handle(rt.Pattern(), wrap(withQuery(rt.query, rt.handler(o.Store))))
 		if _, seen := allow[rt.Path]; !seen {
 			paths = append(paths, rt.Path)
 		}
@@ -90,6 +91,23 @@ func NewHandler(o Options) http.Handler {
 		return errStatus(http.StatusNotFound, "no route for "+r.URL.Path)
 	}))
 	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins})
+}
+
+// withQuery serves h only when the request's query string holds nothing but the
+// parameters the route takes, each once and well formed (checkQuery). A 400 of h about
+// the values of query parameters (limit=abc) lists the route's parameters too.
+func withQuery(supported []string, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := checkQuery(r, supported); err != nil {
+			return err
+		}
+		err := h(w, r)
+		if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusBadRequest && len(se.fields) > 0 &&
+			!slices.ContainsFunc(se.fields, func(f input.FieldError) bool { return !slices.Contains(supported, f.Field) }) {
+			se.detail = "invalid query: " + supportedText(supported)
+		}
+		return err
+	}
 }
 
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes
@@ -138,14 +156,14 @@ func ifVersion(r *http.Request) (int64, error) {
 	return n, nil
 }
 
-// listOptions reads ?limit= and ?cursor=.
-func listOptions(r *http.Request) (persons.ListOptions, error) {
+// listOptions reads ?limit= (at most max) and ?cursor=.
+func listOptions(r *http.Request, max int) (persons.ListOptions, error) {
 	q := r.URL.Query()
 	o := persons.ListOptions{Cursor: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil {
-			return o, errField("limit", fmt.Sprintf("must be an integer between 1 and %d", persons.MaxLimit))
+		if err != nil || n < 1 || n > max {
+			return o, errField("limit", fmt.Sprintf("must be an integer between 1 and %d", max))
 		}
 		if n == 0 {
 			// 0 would mean "the default" to the store; over HTTP it is simply out of range.

@@ -19,13 +19,13 @@ func relatedKindOf[T any, P persons.Record[T]](segment string, fn Function) rela
 	k := relatedKind{kind: persons.KindOf[T, P](), segment: segment, function: fn}
 	base := "/persons/{personId}/" + segment
 	k.routes = func() []route {
-		r := func(httpMethod, path string, h method[relatedHandlers[T, P]]) route {
-			return route{Route{fn, httpMethod, path}, func(s *persons.Store) handlerFunc {
+		r := func(httpMethod, path string, h method[relatedHandlers[T, P]], query ...string) route {
+			return route{Route{fn, httpMethod, path}, query, func(s *persons.Store) handlerFunc {
 				return h.bind(relatedHandlers[T, P]{r: persons.RelatedOf[T, P](s), base: "/persons/", segment: segment})
 			}}
 		}
 		return []route{
-			r(http.MethodGet, base, relatedHandlers[T, P].list),
+			r(http.MethodGet, base, relatedHandlers[T, P].list, "limit", "cursor"),
 			r(http.MethodPost, base, relatedHandlers[T, P].create),
 			r(http.MethodGet, base+"/{id}", relatedHandlers[T, P].get),
 			r(http.MethodPut, base+"/{id}", relatedHandlers[T, P].replace),
@@ -67,7 +67,7 @@ func (h relatedHandlers[T, P]) send(w http.ResponseWriter, status int, v T, body
 }
 
 func (h relatedHandlers[T, P]) list(w http.ResponseWriter, r *http.Request) error {
-	lo, err := listOptions(r)
+	lo, err := listOptions(r, persons.MaxLimit)
 	if err != nil {
 		return err
 	}

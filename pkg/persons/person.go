@@ -19,7 +19,7 @@ import (
 
 // ListPersonsOptions select a page of persons in last name, first name, id order.
 type ListPersonsOptions struct {
-	Limit  int    // 0 means DefaultLimit; at most MaxLimit
+	Limit  int    // 0 means DefaultLimit; at most MaxPersonsLimit
 	Cursor string // NextCursor of the previous page
 	// LastNamePrefix keeps persons whose last name starts with it (case-insensitive).
 	LastNamePrefix string
@@ -119,7 +119,7 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 // ListPersons returns a page of all persons from GSI1, ordered by last name, first name
 // and id (case-insensitive).
 func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Person], error) {
-	limit, err := pageLimit(o.Limit)
+	limit, err := pageLimit(o.Limit, MaxPersonsLimit)
 	if err != nil {
 		return Page[Person]{}, err
 	}

@@ -61,7 +61,7 @@ func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions
 	if err := checkID("personId", &personID); err != nil {
 		return Page[T]{}, err
 	}
-	limit, err := pageLimit(o.Limit)
+	limit, err := pageLimit(o.Limit, MaxLimit)
 	if err != nil {
 		return Page[T]{}, err
 	}
