@@ -2,10 +2,14 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/personsapi/persons/pkg/api"
 )
@@ -257,4 +261,80 @@ func TestQueryParametersAreChecked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// GET /persons: the list parameters over HTTP. A client that loads a collection on demand
+// pages with the values of the last person it holds (afterLastName, afterFirstName,
+// afterId) in either order, filtered on the server.
+func TestPersonsListParameters(t *testing.T) {
+	s := newServer(t)
+	for i, n := range []string{"Adams", "baker", "Baker", "Clark", "Davis", "Ödegaard", "Strauß", "STRAUSS"} {
+		b := personBody(uuid.NewString())
+		b["lastName"], b["gender"] = n, []string{"female", "male"}[i%2]
+		b["dateOfBirth"] = fmt.Sprintf("19%d0-01-01", 5+i%5)
+		s.do("POST", "/persons", b).want(t, http.StatusCreated)
+	}
+	type person struct{ ID, FirstName, LastName, Gender, DateOfBirth string }
+	walk := func(query string) []person {
+		var out []person
+		next := ""
+		for range 20 {
+			var page struct {
+				Items      []person
+				NextCursor string
+			}
+			s.do("GET", "/persons?limit=3&"+query+next, nil).want(t, http.StatusOK).decode(t, &page)
+			out = append(out, page.Items...)
+			if page.NextCursor == "" {
+				return out
+			}
+			last := page.Items[len(page.Items)-1]
+			next = "&afterLastName=" + url.QueryEscape(last.LastName) + "&afterFirstName=" + url.QueryEscape(last.FirstName) + "&afterId=" + last.ID
+		}
+		t.Fatal("the list does not end")
+		return nil
+	}
+	lastNames := func(ps []person) string {
+		var b []string
+		for _, p := range ps {
+			b = append(b, p.LastName)
+		}
+		return strings.Join(b, " ")
+	}
+	asc, desc := walk(""), walk("order=desc")
+	if len(asc) != 8 {
+		t.Fatalf("asc: %d persons", len(asc))
+	}
+	slices.Reverse(desc)
+	if lastNames(asc) != lastNames(desc) {
+		t.Errorf("desc is not the reverse of asc:\n%s\n%s", lastNames(asc), lastNames(desc))
+	}
+	// Strauß and STRAUSS are one name (ß folds to ss): their ids order them.
+	if got := strings.Fields(lastNames(walk("lastName=" + url.QueryEscape("strauß")))); len(got) != 2 || !slices.Contains(got, "Strauß") || !slices.Contains(got, "STRAUSS") {
+		t.Errorf("lastName=strauß: %q", got)
+	}
+	for _, p := range walk("gender=male&bornFrom=1960-01-01&bornTo=1980-01-01T00:00:00Z") {
+		if p.Gender != "male" || p.DateOfBirth < "1960" || p.DateOfBirth > "1980-01-01T00:00:00.000Z" {
+			t.Errorf("filtered list holds %+v", p)
+		}
+	}
+
+	for _, tt := range []struct{ query, field string }{
+		{"order=up", "order"},
+		{"gender=robot", "gender"},
+		{"bornFrom=last-week", "bornFrom"},
+		{"afterLastName=Adams", "afterId"},
+		{"afterLastName=Adams&afterId=" + uuid.NewString(), "afterFirstName"},
+		{"afterLastName=A&afterFirstName=B&afterId=42", "afterId"},
+		{"lastName=" + strings.Repeat("x", 101), "lastName"},
+	} {
+		p := s.do("GET", "/persons?"+tt.query, nil).fieldProblem(t, tt.field)
+		if !strings.Contains(p.Detail, "bornTo") {
+			t.Errorf("?%s: detail %q does not list the parameters", tt.query, p.Detail)
+		}
+	}
+	var page struct{ NextCursor string }
+	s.do("GET", "/persons?limit=1", nil).want(t, http.StatusOK).decode(t, &page)
+	s.do("GET", "/persons?cursor="+page.NextCursor+"&afterLastName=A&afterFirstName=B&afterId="+uuid.NewString(), nil).fieldProblem(t, "cursor")
+	s.do("GET", "/persons?order=desc&cursor="+page.NextCursor, nil).fieldProblem(t, "cursor")
 }

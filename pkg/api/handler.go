@@ -102,12 +102,24 @@ func withQuery(supported []string, h handlerFunc) handlerFunc {
 			return err
 		}
 		err := h(w, r)
-		if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusBadRequest && len(se.fields) > 0 &&
-			!slices.ContainsFunc(se.fields, func(f input.FieldError) bool { return !slices.Contains(supported, f.Field) }) {
-			se.detail = "invalid query: " + supportedText(supported)
+		if fields := queryFields(err, supported); fields != nil {
+			return &statusError{status: http.StatusBadRequest, detail: "invalid query: " + supportedText(supported), fields: fields}
 		}
 		return err
 	}
+}
+
+// queryFields returns the field errors of a 400 when they all name query parameters of
+// the route, else nil.
+func queryFields(err error, supported []string) []input.FieldError {
+	fields, ok := input.FieldErrors(err)
+	if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusBadRequest {
+		fields, ok = se.fields, true
+	}
+	if !ok || len(fields) == 0 || slices.ContainsFunc(fields, func(f input.FieldError) bool { return !slices.Contains(supported, f.Field) }) {
+		return nil
+	}
+	return fields
 }
 
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes
