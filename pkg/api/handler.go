@@ -253,3 +253,26 @@ func writeItem(w http.ResponseWriter, status int, version int64, location string
 	}
 	return writeJSON(w, status, v)
 }
+
+// writeTagged answers a GET with v and its strong ETag tag, or with 304 Not Modified
+// and no body when the request's If-None-Match names tag: the client's copy is current.
+func writeTagged(w http.ResponseWriter, r *http.Request, tag string, v any) error {
+	w.Header().Set("ETag", tag)
+	if noneMatch(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// noneMatch reports whether the If-None-Match header value matches tag: "*" or a list
+// holding it, compared weakly (RFC 9110 13.1.2: W/"x" matches "x").
+func noneMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
+}

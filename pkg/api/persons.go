@@ -90,9 +90,10 @@ func (h personHandlers) create(w http.ResponseWriter, r *http.Request) error {
 	return writeItem(w, http.StatusCreated, p.Version, personLocation(p.ID), p)
 }
 
-// get serves a person; ?include=all adds every related item, read in one request. That
-// response carries no ETag: its representation changes with the related items, which do
-// not change the person's version (the body's "version" is the person's, for If-Match).
+// get serves a person; ?include=all adds every related item, read in one request. Its
+// ETag is the whole person's (PersonDetails.Tag), which every change of the person or its
+// related items changes; the body's "version" stays the person's, for If-Match. Both
+// answer a matching If-None-Match with 304.
 func (h personHandlers) get(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("personId")
 	switch r.URL.Query().Get("include") {
@@ -101,13 +102,13 @@ func (h personHandlers) get(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeItem(w, http.StatusOK, p.Version, "", p)
+		return writeTagged(w, r, etag(p.Version), p)
 	case "all":
 		d, err := h.s.GetPersonDetails(r.Context(), id)
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, d)
+		return writeTagged(w, r, `"`+d.Tag()+`"`, d)
 	default:
 		return errField("include", `must be "all" or absent`)
 	}
