@@ -14,10 +14,15 @@ import (
 	"github.com/personsapi/persons/pkg/input"
 )
 
-// Paging limits of every list operation.
+// Paging limits. A page of persons may be ten times larger than one of related items: an
+// eager client loads a 10,000-person collection in 10 requests, and 1,000 persons at
+// their largest are about a quarter of Lambda's 6 MB response
+// (TestLargestPersonsPageFitsALambdaResponse in pkg/lambdaapp). A person has at most
+// MaxRelatedPerKind items of a kind, so one related page can hold them all.
 const (
-	DefaultLimit = 50
-	MaxLimit     = 100
+	DefaultLimit    = 50
+	MaxLimit        = 100  // related lists
+	MaxPersonsLimit = 1000 // ListPersons
 )
 
 // Page is one page of a list. NextCursor is empty on the last page.
@@ -77,9 +82,11 @@ type listRef struct {
 	valid   func(key map[string]string) bool
 }
 
-func personsList(prefix string) listRef {
+// personsList is a list of GSI1 whose keys start with prefix; id tells it from the other
+// lists of those keys (other orders and filters).
+func personsList(id, prefix string) listRef {
 	return listRef{
-		id:      "gsi1|" + prefix,
+		id:      "gsi1|" + id,
 		fixed:   map[string]string{AttrGSI1PK: personsGSI1PK, AttrSK: profileSK},
 		carried: []string{AttrPK, AttrGSI1SK},
 		valid: func(k map[string]string) bool {
@@ -199,13 +206,13 @@ func (s *Store) verifyCursor(l listRef, payload, tag []byte) bool {
 	return false
 }
 
-// pageLimit checks a requested page size: 0 means DefaultLimit.
-func pageLimit(limit int) (int, error) {
+// pageLimit checks a requested page size against max: 0 means DefaultLimit.
+func pageLimit(limit, max int) (int, error) {
 	switch {
 	case limit == 0:
 		return DefaultLimit, nil
-	case limit < 0 || limit > MaxLimit:
-		return 0, input.FieldErr("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	case limit < 0 || limit > max:
+		return 0, input.FieldErr("limit", fmt.Sprintf("must be between 1 and %d", max))
 	}
 	return limit, nil
 }

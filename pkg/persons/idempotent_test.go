@@ -67,10 +67,11 @@ func TestCreatesAreIdempotent(t *testing.T) {
 		wg.Go(func() {
 			body := contact
 			body.Version = int64(i + 5) // ignored
-			var err error
-			if got[i], err = contacts.Create(ctx, in.ID, body); err != nil {
+			w, err := contacts.Create(ctx, in.ID, body)
+			if err != nil {
 				t.Errorf("create %d: %v", i, err)
 			}
+			got[i] = w.Item
 		})
 	}
 	wg.Wait()
@@ -89,7 +90,7 @@ func TestCreatesAreIdempotent(t *testing.T) {
 	_, err := contacts.Create(ctx, in.ID, contact)
 	wantErr(t, err, persons.ErrAlreadyExists)
 	contact.IsPrimary = false
-	if again, err := contacts.Create(ctx, in.ID, contact); err != nil || again.Version != 2 {
+	if again, err := contacts.Create(ctx, in.ID, contact); err != nil || again.Item.Version != 2 {
 		t.Errorf("create of the demoted contact's content = %+v, %v; want the stored one, version 2", again, err)
 	}
 }
@@ -108,7 +109,7 @@ func TestCreateRetryAtTheCap(t *testing.T) {
 	last.ID = uuid.NewString()
 	stored := mustCreate(t, addresses, p.ID, last)
 	again, err := addresses.Create(ctx, p.ID, last)
-	if err != nil || !reflect.DeepEqual(again, stored) {
+	if err != nil || !reflect.DeepEqual(again.Item, stored) {
 		t.Fatalf("retry at the cap = %+v, %v; want %+v", again, err, stored)
 	}
 	_, err = addresses.Create(ctx, p.ID, newAddress(false))

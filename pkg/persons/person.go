@@ -9,21 +9,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/personsapi/persons/pkg/backoff"
 	"github.com/personsapi/persons/pkg/input"
 )
-
-// ListPersonsOptions select a page of persons in last name, first name, id order.
-type ListPersonsOptions struct {
-	Limit  int    // 0 means DefaultLimit; at most MaxLimit
-	Cursor string // NextCursor of the previous page
-	// LastNamePrefix keeps persons whose last name starts with it (case-insensitive).
-	LastNamePrefix string
-}
 
 // checkID rejects an id from a path or argument that is not a UUID, and turns one that is
 // into its stored, lower-case spelling.
@@ -42,8 +33,8 @@ func checkID(field string, id *string) error {
 // Creates are idempotent: when the id is taken by a person with the same content (all
 // but createdAt, updatedAt and version), the create is taken for a retry of the one
 // that stored it, whose answer was lost (a timeout, a dropped connection), and returns
-// the stored person. A person with other content, or one being deleted, is
-// ErrAlreadyExists.
+// the stored person. A person with other content, or one being deleted, is a
+// *ConflictError holding the stored person (ErrAlreadyExists).
 func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	if p.ID == "" {
 		p.ID = s.newID()
@@ -68,9 +59,10 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 		}
 		t := s.tx()
 		t.put(partProfile, item, expression.AttributeNotExists(expression.Name(AttrPK)))
+		t.returnOld(partProfile)
 		var ce *conditionError
 		if err := t.commit(ctx, s.db); errors.As(err, &ce) {
-			out, err = s.replayedPerson(ctx, p)
+			out, err = replayedPerson(p, ce.old[partProfile])
 			return err
 		} else if err != nil {
 			return fmt.Errorf("person %s: %w", p.ID, err)
@@ -83,20 +75,23 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	return out, nil
 }
 
-// replayedPerson answers a create of p whose id is taken, with one more read: the
-// stored person if it has p's content, else ErrAlreadyExists.
-func (s *Store) replayedPerson(ctx context.Context, p Person) (Person, error) {
-	stored, item, err := s.readPerson(ctx, p.ID)
-	switch {
-	case errors.Is(err, ErrNotFound):
+// replayedPerson answers a create of p whose id is taken by old, the stored PROFILE item
+// that DynamoDB returned with the failed condition (no extra read): the stored person
+// if it has p's content, else a conflict holding it.
+func replayedPerson(p Person, old map[string]types.AttributeValue) (Person, error) {
+	if old == nil {
 		// Deleted since the commit failed: the create can be tried again.
 		return Person{}, errRetry
-	case err != nil:
-		return Person{}, err
-	case !(profile{item: item}).usable():
-		return Person{}, fmt.Errorf("person %s (being deleted): %w", p.ID, ErrAlreadyExists)
+	}
+	var stored Person
+	if err := unmarshal(old, &stored); err != nil {
+		return Person{}, fmt.Errorf("unmarshal person %s: %w", p.ID, err)
+	}
+	switch {
+	case !(profile{item: old}).usable():
+		return Person{}, fmt.Errorf("person %s (being deleted): %w", p.ID, conflict(&stored, ErrAlreadyExists))
 	case !sameContent(stored, p, clearServerFields):
-		return Person{}, fmt.Errorf("person %s with other content: %w", p.ID, ErrAlreadyExists)
+		return Person{}, fmt.Errorf("person %s with other content: %w", p.ID, conflict(&stored, ErrAlreadyExists))
 	}
 	return stored, nil
 }
@@ -158,48 +153,15 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 	return d, nil
 }
 
-// ListPersons returns a page of all persons from GSI1, ordered by last name, first name
-// and id (case-insensitive).
-func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Person], error) {
-	limit, err := pageLimit(o.Limit)
-	if err != nil {
-		return Page[Person]{}, err
-	}
-	prefix := gsi1Prefix(o.LastNamePrefix)
-	if len(prefix) > maxSortKeyBytes {
-		return Page[Person]{Items: []Person{}}, nil // longer than any key: NFC and folding can lengthen it
-	}
-	kc := expression.Key(AttrGSI1PK).Equal(expression.Value(personsGSI1PK))
-	if prefix != "" {
-		kc = kc.And(expression.Key(AttrGSI1SK).BeginsWith(prefix))
-	}
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return Page[Person]{}, err
-	}
-	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(GSI1),
-		KeyConditionExpression:    e.KeyCondition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}, personsList(prefix), limit, o.Cursor)
-	if err != nil {
-		return Page[Person]{}, err
-	}
-	list, err := decodeItems[Person](items)
-	if err != nil {
-		return Page[Person]{}, fmt.Errorf("unmarshal persons: %w", err)
-	}
-	return Page[Person]{Items: list, NextCursor: next}, nil
-}
-
 // UpdatePerson changes a person: mutate receives the stored person and changes it in
 // place (the API applies a merge patch there). id, createdAt, updatedAt and version
 // belong to the server: a changed id is an error, the others are set by the store. The
 // GSI1 sort key follows a name change in the same write. ifVersion, when not 0, must
-// equal the stored version (else ErrVersionMismatch); without it, a concurrent write
-// makes the store read again and re-apply mutate. It returns the new person.
+// equal the stored version (else a *ConflictError holding the stored person,
+// ErrVersionMismatch); without it, a concurrent write makes the store read again and
+// re-apply mutate. It returns the new person. A change that leaves the person as it is
+// (server-owned fields aside) writes nothing and returns the stored person unchanged:
+// same version, same updatedAt.
 func (s *Store) UpdatePerson(ctx context.Context, id string, mutate func(*Person) error, ifVersion int64) (Person, error) {
 	if err := checkID("personId", &id); err != nil {
 		return Person{}, err
@@ -211,6 +173,19 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, mutate func(*Person
 		return err
 	})
 	return out, err
+}
+
+// personConflict is the ConflictError of a person write whose condition found item (nil:
+// not seen).
+func personConflict(item map[string]types.AttributeValue, err error) *ConflictError {
+	if item == nil {
+		return conflict[Person](nil, err)
+	}
+	var p Person
+	if unmarshal(item, &p) != nil {
+		return conflict[Person](nil, err)
+	}
+	return conflict(&p, err)
 }
 
 // personAttrs lists the attributes a Person is stored in: an optional one that a change
@@ -232,7 +207,7 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 		return Person{}, personGone(id)
 	}
 	if ifVersion != 0 && cur.Version != ifVersion {
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+		return Person{}, fmt.Errorf("person %s: %w", id, conflict(&cur, ErrVersionMismatch))
 	}
 	// A second copy from the same item: mutate may write through pointer fields.
 	var next Person
@@ -245,10 +220,16 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 	if !strings.EqualFold(next.ID, cur.ID) {
 		return Person{}, input.FieldErr("id", "cannot be changed")
 	}
-	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, Timestamp(s.now()), cur.Version+1
+	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, cur.UpdatedAt, cur.Version
 	if err := next.Clean(); err != nil {
 		return Person{}, err
 	}
+	if reflect.DeepEqual(next, cur) {
+		// Nothing to write: a client that sends back what it holds (or an empty patch)
+		// must not bump the version and make every other client refetch.
+		return cur, nil
+	}
+	next.UpdatedAt, next.Version = Timestamp(s.now()), cur.Version+1
 	newItem, err := personItem(&next)
 	if err != nil {
 		return Person{}, err
@@ -267,13 +248,14 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 		}
 	}
 	t := s.tx()
-	t.update(partProfile, key(personPK(id), profileSK), upd,
+	t.updateReturningOld(partProfile, key(personPK(id), profileSK), upd,
 		expression.Name(AttrVersion).Equal(expression.Value(cur.Version)).And(expression.AttributeNotExists(expression.Name(attrDeleting))))
 	var ce *conditionError
 	switch err := t.commit(ctx, s.db); {
-	case errors.As(err, &ce) && ifVersion != 0:
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+	case errors.As(err, &ce) && ifVersion != 0 && (profile{item: ce.old[partProfile]}).usable():
+		return Person{}, fmt.Errorf("person %s: %w", id, personConflict(ce.old[partProfile], ErrVersionMismatch))
 	case errors.As(err, &ce):
+		// Changed, deleted or being deleted since it was read: the next read tells which.
 		return Person{}, errRetry
 	case err != nil:
 		return Person{}, fmt.Errorf("person %s: %w", id, err)
@@ -282,7 +264,7 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 }
 
 // DeletePerson deletes a person and everything in its partition. ifVersion, when not 0,
-// must equal the person's version.
+// must equal the person's version (else a *ConflictError holding the stored person).
 //
 // It first marks the PROFILE item as being deleted: from then on no related item can be
 // created under the person (their creates check the mark in their transaction), and
@@ -309,7 +291,7 @@ func (s *Store) DeletePerson(ctx context.Context, id string, ifVersion int64) er
 		if ce.old[partProfile] == nil {
 			return fmt.Errorf("person %s: %w", id, ErrNotFound)
 		}
-		return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+		return fmt.Errorf("person %s: %w", id, personConflict(ce.old[partProfile], ErrVersionMismatch))
 	} else if err != nil {
 		return fmt.Errorf("delete person %s: %w", id, err)
 	}
