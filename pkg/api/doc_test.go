@@ -82,20 +82,25 @@ func routeOf(path string) string {
 	return ""
 }
 
-// checkDoc validates a response against the document. Responses on paths or methods the
-// API does not have (404 for unknown routes, 405) are not operations of the document.
-func checkDoc(t *testing.T, method, target string, res *http.Response, body []byte) {
+// checkDoc validates an exchange against the document: the response always, the request
+// body when the server accepted it (a 2xx: what the server takes, the document must
+// allow). Responses on paths or methods the API does not have (404 for unknown routes,
+// 405) are not operations of the document.
+func checkDoc(t *testing.T, req *http.Request, reqBody []byte, res *http.Response, body []byte) {
 	t.Helper()
 	if err := loadDoc(); err != nil {
 		t.Fatalf("openapi.json: %v", err)
 	}
-	u, _ := url.Parse(target)
-	tmpl := routeOf(u.Path)
+	method := req.Method
+	tmpl := routeOf(req.URL.Path)
 	paths, _ := doc.tree["paths"].(map[string]any)
 	item, _ := paths[tmpl].(map[string]any)
 	op, _ := item[strings.ToLower(method)].(map[string]any)
 	if op == nil {
 		return
+	}
+	if res.StatusCode/100 == 2 {
+		checkRequestBody(t, req, tmpl, op, reqBody)
 	}
 	status := strconv.Itoa(res.StatusCode)
 	ptr := "/paths/" + pointerToken(tmpl) + "/" + strings.ToLower(method) + "/responses/" + status
@@ -133,5 +138,34 @@ func checkDoc(t *testing.T, method, target string, res *http.Response, body []by
 	}
 	if err := schema.Validate(v); err != nil {
 		t.Errorf("%s %s %d: body does not match openapi.json: %v\nbody: %s", method, tmpl, res.StatusCode, err, body)
+	}
+}
+
+// checkRequestBody validates an accepted request's body against the operation's
+// documented request body.
+func checkRequestBody(t *testing.T, req *http.Request, tmpl string, op map[string]any, body []byte) {
+	t.Helper()
+	method := strings.ToLower(req.Method)
+	rb, _ := op["requestBody"].(map[string]any)
+	if rb == nil {
+		return
+	}
+	ct := strings.TrimSpace(strings.Split(req.Header.Get("Content-Type"), ";")[0])
+	content, _ := rb["content"].(map[string]any)
+	if _, ok := content[ct]; !ok {
+		t.Errorf("%s %s: accepted request Content-Type %q is not documented", req.Method, tmpl, ct)
+		return
+	}
+	schema, err := schemaAt("/paths/" + pointerToken(tmpl) + "/" + method + "/requestBody/content/" + pointerToken(ct) + "/schema")
+	if err != nil {
+		t.Fatalf("%s %s: compile request schema: %v", req.Method, tmpl, err)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Errorf("%s %s: accepted request body is not JSON: %q", req.Method, tmpl, body)
+		return
+	}
+	if err := schema.Validate(v); err != nil {
+		t.Errorf("%s %s: accepted request body does not match openapi.json: %v\nbody: %s", req.Method, tmpl, err, body)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 
@@ -105,19 +104,23 @@ type response struct {
 // Writes default to Content-Type application/json; headers are name, value pairs.
 func (s *server) do(method, target string, body any, headers ...string) response {
 	s.t.Helper()
-	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		rd = bytes.NewReader(j)
+		raw = j
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(raw)
 	}
 	req := httptest.NewRequest(method, target, rd)
 	if body != nil {
@@ -136,7 +139,7 @@ func (s *server) do(method, target string, body any, headers ...string) response
 	res.Request = req // for the messages of want
 	b, _ := io.ReadAll(res.Body)
 	if !s.partial {
-		checkDoc(s.t, method, target, res, b)
+		checkDoc(s.t, req, raw, res, b)
 	}
 	return response{res, b}
 }

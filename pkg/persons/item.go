@@ -2,6 +2,7 @@ package persons
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -12,8 +13,20 @@ import (
 // attribute names, so a field's name is the same in the API and in the table.
 func useJSONTags(tagKey *string) { *tagKey = "json" }
 
+// marshal encodes v as table attributes. The entity types' optional fields are nil
+// pointers without omitempty (JSON sends them as null), which the encoder turns into NULL
+// attributes: those are dropped, so that an unset field is an absent attribute, as person
+// updates (REMOVE), filters (attribute_exists) and sparse indexes expect.
 func marshal(v any) (map[string]types.AttributeValue, error) {
-	return attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { useJSONTags(&o.TagKey) })
+	item, err := attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { useJSONTags(&o.TagKey) })
+	if err != nil {
+		return nil, err
+	}
+	maps.DeleteFunc(item, func(_ string, v types.AttributeValue) bool {
+		_, null := v.(*types.AttributeValueMemberNULL)
+		return null
+	})
+	return item, nil
 }
 
 func unmarshal(item map[string]types.AttributeValue, v any) error {

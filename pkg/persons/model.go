@@ -4,8 +4,11 @@ import "errors"
 
 // The entity types. Their JSON member names are also their DynamoDB attribute names: the
 // item encoder reads the json tags (attributevalue's TagKey), so there is one set of tags.
-// Optional fields are pointers with omitempty: an absent field is neither stored (no NULL
-// attributes) nor sent, and null in a merge patch clears it.
+// Optional fields are pointers WITHOUT omitempty: a response sends an unset one as an
+// explicit null, because clients (TanStack DB) merge a refetched item over the one they
+// hold, and a member that is left out would never clear there. The table stores no NULL
+// attributes (marshal drops them): an unset field is an absent attribute. null in a merge
+// patch clears a field.
 
 // ItemKey identifies a related item: its own id and the id of its person.
 type ItemKey struct {
@@ -30,8 +33,8 @@ type Person struct {
 	ID          string  `json:"id"`
 	FirstName   string  `json:"firstName"`
 	LastName    string  `json:"lastName"`
-	DateOfBirth *string `json:"dateOfBirth,omitempty"`
-	Gender      *string `json:"gender,omitempty"`
+	DateOfBirth *string `json:"dateOfBirth"`
+	Gender      *string `json:"gender"`
 	// CreatedAt, UpdatedAt and Version belong to the server: client values are ignored.
 	CreatedAt string `json:"createdAt"`
 	UpdatedAt string `json:"updatedAt"`
@@ -58,8 +61,8 @@ type BankAccount struct {
 	BankName           string  `json:"bankName"`
 	AccountType        string  `json:"accountType"`
 	AccountNumberLast4 string  `json:"accountNumberLast4"`
-	IBAN               *string `json:"iban,omitempty"`
-	BIC                *string `json:"bic,omitempty"`
+	IBAN               *string `json:"iban"`
+	BIC                *string `json:"bic"`
 	Primary
 	Versioned
 }
@@ -79,11 +82,11 @@ type Employment struct {
 	ItemKey
 	CompanyName string   `json:"companyName"`
 	Position    string   `json:"position"`
-	Department  *string  `json:"department,omitempty"`
+	Department  *string  `json:"department"`
 	StartDate   string   `json:"startDate"`
-	EndDate     *string  `json:"endDate,omitempty"`
+	EndDate     *string  `json:"endDate"`
 	IsCurrent   bool     `json:"isCurrent"`
-	Salary      *float64 `json:"salary,omitempty"`
+	Salary      *float64 `json:"salary"`
 	// Currency defaults to DefaultCurrency when empty.
 	Currency string `json:"currency"`
 	Versioned
