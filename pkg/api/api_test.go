@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -272,10 +273,11 @@ func TestErrors(t *testing.T) {
 		s.do("GET", "/persons/"+id+"/contacts?cursor=eyJ4IjoxfQ", nil).fieldProblem(t, "cursor")
 	})
 	t.Run("400 bad limit", func(t *testing.T) {
-		for _, l := range []string{"abc", "1.5", "0", "-1", "101", "99999999999999999999"} {
+		for _, l := range []string{"abc", "1.5", "0", "-1", "1001", "99999999999999999999"} {
 			s.do("GET", "/persons?limit="+l, nil).fieldProblem(t, "limit")
 		}
 		s.do("GET", "/persons/"+id+"/employments?limit=x", nil).fieldProblem(t, "limit")
+		s.do("GET", "/persons/"+id+"/employments?limit=101", nil).fieldProblem(t, "limit")
 	})
 	t.Run("400 bad q, include, If-Match, path id", func(t *testing.T) {
 		s.do("GET", "/persons?q="+strings.Repeat("a", 101), nil).fieldProblem(t, "q")
@@ -501,6 +503,37 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("openapi.json documents %s, which is not served", r)
 		}
 	}
+	// Each operation documents exactly the query parameters its route takes.
+	var tree map[string]any
+	if err := json.Unmarshal(api.OpenAPI, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range api.Routes() {
+		if got, want := documentedQuery(tree, rt), rt.Query(); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			t.Errorf("%s %s: openapi.json documents query parameters %v, the route takes %v", rt.Method, rt.Path, got, want)
+		}
+	}
+}
+
+// documentedQuery lists the query parameters openapi.json gives the route's operation
+// (its own and its path's, references resolved), sorted.
+func documentedQuery(tree map[string]any, rt api.Route) []string {
+	item := tree["paths"].(map[string]any)[rt.Path].(map[string]any)
+	op := item[strings.ToLower(rt.Method)].(map[string]any)
+	params, _ := item["parameters"].([]any)
+	opParams, _ := op["parameters"].([]any)
+	names := []string{}
+	for _, p := range append(params, opParams...) {
+		pm := p.(map[string]any)
+		if ref, ok := pm["$ref"].(string); ok {
+			pm = tree["components"].(map[string]any)["parameters"].(map[string]any)[ref[strings.LastIndex(ref, "/")+1:]].(map[string]any)
+		}
+		if pm["in"] == "query" {
+			names = append(names, pm["name"].(string))
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // A panicking handler yields a 500 problem and a logged stack, and the server lives on.

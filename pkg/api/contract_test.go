@@ -3,7 +3,11 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/personsapi/persons/pkg/api"
 )
 
 // members decodes a JSON object body into its raw members.
@@ -51,4 +55,206 @@ func TestClearedFieldsAreNullInResponses(t *testing.T) {
 	res = s.do("POST", base+"/employments", map[string]any{"companyName": "Acme", "position": "Dev",
 		"startDate": "2020-01-01T00:00:00Z", "endDate": nil, "salary": nil}).want(t, http.StatusCreated)
 	wantNull(t, "POST employment", res.members(t), "department", "endDate", "salary")
+}
+
+// writeResult is the body of a related write: the item and the other items it changed.
+type writeResult struct {
+	ID        string
+	Version   int64
+	IsPrimary bool
+	Changed   []struct {
+		ID        string
+		Version   int64
+		IsPrimary bool
+	}
+}
+
+// Making an item primary answers with the demoted previous primary in "changed", in its
+// new state; every other write answers "changed": []; GETs and lists have no "changed".
+func TestWriteResponsesReportSideEffects(t *testing.T) {
+	s := newServer(t)
+	base := "/persons/" + s.createPerson(t) + "/contacts"
+	var first, second, third writeResult
+	s.do("POST", base, map[string]any{"type": "email", "value": "a@example.com", "isPrimary": true}).want(t, http.StatusCreated).decode(t, &first)
+	if first.Changed == nil || len(first.Changed) != 0 {
+		t.Fatalf("first primary: changed %v, want []", first.Changed)
+	}
+	s.do("POST", base, map[string]any{"type": "phone", "value": "123"}).want(t, http.StatusCreated).decode(t, &second)
+
+	res := s.do("PATCH", base+"/"+second.ID, `{"isPrimary":true}`, "If-Match", `"1"`).want(t, http.StatusOK)
+	res.decode(t, &second)
+	if len(second.Changed) != 1 || second.Changed[0].ID != first.ID || second.Changed[0].IsPrimary || second.Changed[0].Version != 2 {
+		t.Fatalf("PATCH isPrimary: changed %+v, want the demoted first contact at version 2", second.Changed)
+	}
+	got := s.do("GET", base+"/"+first.ID, nil).want(t, http.StatusOK)
+	if got.Header.Get("ETag") != `"2"` {
+		t.Errorf("the demoted contact's ETag is %s, want \"2\" as reported", got.Header.Get("ETag"))
+	}
+	if _, ok := got.members(t)["changed"]; ok {
+		t.Error("GET carries changed")
+	}
+
+	s.do("PUT", base+"/"+first.ID, map[string]any{"type": "email", "value": "a@example.com", "isPrimary": true}).
+		want(t, http.StatusOK).decode(t, &first)
+	if len(first.Changed) != 1 || first.Changed[0].ID != second.ID || first.Changed[0].Version != 3 {
+		t.Fatalf("PUT isPrimary: changed %+v, want the demoted second contact", first.Changed)
+	}
+	s.do("POST", base, map[string]any{"type": "mobile", "value": "456", "isPrimary": true}).want(t, http.StatusCreated).decode(t, &third)
+	if len(third.Changed) != 1 || third.Changed[0].ID != first.ID || third.Changed[0].Version != 4 {
+		t.Fatalf("POST isPrimary: changed %+v, want the demoted first contact", third.Changed)
+	}
+	var page struct{ Items []map[string]json.RawMessage }
+	s.do("GET", base, nil).want(t, http.StatusOK).decode(t, &page)
+	for _, it := range page.Items {
+		if _, ok := it["changed"]; ok {
+			t.Error("a list item carries changed")
+		}
+	}
+}
+
+// A write that changes nothing answers the stored item as it is: same version, same
+// ETag, same updatedAt; a stale If-Match is still a 412.
+func TestNoOpWritesOverHTTP(t *testing.T) {
+	s := newServer(t)
+	id := s.createPerson(t)
+	person := s.do("GET", "/persons/"+id, nil).want(t, http.StatusOK)
+	addrBody := map[string]any{"type": "home", "street": "1 Main St", "city": "Springfield", "state": "IL",
+		"postalCode": "62701", "country": "US", "isPrimary": true}
+	addr := s.do("POST", "/persons/"+id+"/addresses", addrBody).want(t, http.StatusCreated)
+	var a struct{ ID string }
+	addr.decode(t, &a)
+	addrURL := "/persons/" + id + "/addresses/" + a.ID
+	stored := s.do("GET", addrURL, nil).want(t, http.StatusOK)
+
+	tests := []struct {
+		name, method, url string
+		body              any
+		want              response
+	}{
+		{"PATCH person {}", "PATCH", "/persons/" + id, `{}`, person},
+		{"PATCH person, same values", "PATCH", "/persons/" + id, `{"firstName":"Ada","gender":"female"}`, person},
+		{"PATCH person, server-owned fields", "PATCH", "/persons/" + id, `{"version":7,"updatedAt":"2000-01-01T00:00:00Z"}`, person},
+		{"PATCH address {}", "PATCH", addrURL, `{}`, stored},
+		{"PUT address, as stored", "PUT", addrURL, addrBody, stored},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(tt.method, tt.url, tt.body, "If-Match", `"1"`).want(t, http.StatusOK)
+			if res.Header.Get("ETag") != `"1"` {
+				t.Errorf("ETag %s, want \"1\"", res.Header.Get("ETag"))
+			}
+			got, want := res.members(t), tt.want.members(t)
+			delete(got, "changed")
+			if string(got["updatedAt"]) != string(want["updatedAt"]) || string(got["version"]) != "1" {
+				t.Errorf("answer %s, want the stored %s", res.body, tt.want.body)
+			}
+			s.do(tt.method, tt.url, tt.body, "If-Match", `"7"`).problem(t, http.StatusPreconditionFailed)
+		})
+	}
+}
+
+// 409 and 412 carry the stored item in "current" and its ETag.
+func TestConflictsCarryCurrent(t *testing.T) {
+	s := newServer(t)
+	id := s.createPerson(t)
+	s.do("PATCH", "/persons/"+id, `{"firstName":"Augusta"}`).want(t, http.StatusOK)
+	addrBody := map[string]any{"type": "home", "street": "1 Main St", "city": "Springfield", "state": "IL",
+		"postalCode": "62701", "country": "US"}
+	var a struct{ ID string }
+	s.do("POST", "/persons/"+id+"/addresses", addrBody).want(t, http.StatusCreated).decode(t, &a)
+	addrURL := "/persons/" + id + "/addresses/" + a.ID
+	s.do("PATCH", addrURL, `{"city":"Chicago"}`).want(t, http.StatusOK)
+	taken := clone(addrBody)
+	taken["id"] = a.ID
+
+	tests := []struct {
+		name, method, url string
+		body              any
+		status            int
+		etag              string
+		field, value      string // a member of current
+	}{
+		{"POST person, id taken", "POST", "/persons", personBody(id), http.StatusConflict, `"2"`, "firstName", `"Augusta"`},
+		{"PATCH person, stale", "PATCH", "/persons/" + id, `{"lastName":"King"}`, http.StatusPreconditionFailed, `"2"`, "firstName", `"Augusta"`},
+		{"DELETE person, stale", "DELETE", "/persons/" + id, nil, http.StatusPreconditionFailed, `"2"`, "id", `"` + id + `"`},
+		{"POST address, id taken", "POST", "/persons/" + id + "/addresses", taken, http.StatusConflict, `"2"`, "city", `"Chicago"`},
+		{"PATCH address, stale", "PATCH", addrURL, `{"city":"Boston"}`, http.StatusPreconditionFailed, `"2"`, "city", `"Chicago"`},
+		{"PUT address, stale", "PUT", addrURL, addrBody, http.StatusPreconditionFailed, `"2"`, "city", `"Chicago"`},
+		{"DELETE address, stale", "DELETE", addrURL, nil, http.StatusPreconditionFailed, `"2"`, "city", `"Chicago"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(tt.method, tt.url, tt.body, "If-Match", `"1"`)
+			res.problem(t, tt.status)
+			if res.Header.Get("ETag") != tt.etag {
+				t.Errorf("ETag %q, want %s", res.Header.Get("ETag"), tt.etag)
+			}
+			var p struct{ Current map[string]json.RawMessage }
+			res.decode(t, &p)
+			if string(p.Current[tt.field]) != tt.value || string(p.Current["version"]) != "2" {
+				t.Errorf("current %s, want %s %s at version 2", res.body, tt.field, tt.value)
+			}
+		})
+	}
+}
+
+// concreteURL fills a route's path parameters with real ids.
+func concreteURL(path, personID, id string) string {
+	return strings.NewReplacer("{personId}", personID, "{id}", id).Replace(path)
+}
+
+// On every route, a query parameter the route does not take, a malformed one and a
+// repeated one are a 400 that names each of them and lists what the route takes: a
+// client asking for sort= or updatedAfter= must not take the unsorted, unfiltered answer
+// for the one it asked for.
+func TestQueryParametersAreChecked(t *testing.T) {
+	s := newServer(t)
+	personID := s.createPerson(t)
+	var a struct{ ID string }
+	s.do("POST", "/persons/"+personID+"/addresses", kindCases[0].body).want(t, http.StatusCreated).decode(t, &a)
+
+	for _, rt := range api.Routes() {
+		url := concreteURL(rt.Path, personID, a.ID)
+		supported := rt.Query()
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			tests := []struct {
+				query  string
+				fields []string
+			}{
+				{"sort=lastName&offset=10&updatedAfter=2020-01-01&foo=", []string{"sort", "offset", "updatedAfter", "foo"}},
+				{"%zz=1", []string{"%zz"}},
+				{"foo=a;b", []string{"foo"}},
+			}
+			if slices.Contains(supported, "limit") {
+				tests = append(tests, []struct {
+					query  string
+					fields []string
+				}{
+					{"limit=%zz", []string{"limit"}},
+					{"limit=abc", []string{"limit"}},
+					{"limit=1&limit=2", []string{"limit"}},
+					{"limit=1;cursor=x", []string{"limit"}},
+					{"limit=5&sort=name", []string{"sort"}},
+				}...)
+			}
+			for _, tt := range tests {
+				res := s.do(rt.Method, url+"?"+tt.query, `{}`)
+				p := res.problem(t, http.StatusBadRequest)
+				named := map[string]bool{}
+				for _, f := range p.Errors {
+					named[f.Field] = true
+				}
+				for _, f := range tt.fields {
+					if !named[f] {
+						t.Errorf("?%s: the 400 does not name %q: %s", tt.query, f, res.body)
+					}
+				}
+				for _, q := range supported {
+					if !strings.Contains(p.Detail, q) {
+						t.Errorf("?%s: detail %q does not list the supported %q", tt.query, p.Detail, q)
+					}
+				}
+			}
+		})
+	}
 }

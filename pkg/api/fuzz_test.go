@@ -38,9 +38,11 @@ func FuzzAPI(f *testing.F) {
 	if err := json.Unmarshal([]byte(`{"type":"home","street":"s","city":"c","state":"st","postalCode":"1","country":"US","isPrimary":true}`), &a); err != nil {
 		f.Fatal(err)
 	}
-	if a, err = store.Addresses().Create(ctx, p.ID, a); err != nil {
+	created, err := store.Addresses().Create(ctx, p.ID, a)
+	if err != nil {
 		f.Fatal(err)
 	}
+	a = created.Item
 
 	for _, rt := range api.Routes() {
 		m := uint8(0)

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,7 +66,7 @@ func NewHandler(o Options) http.Handler {
 		if o.Functions != nil && !slices.Contains(o.Functions, rt.Function) {
 			continue
 		}
-		mux.Handle(rt.Pattern(), wrap(rt.handler(o.Store)))
+		mux.Handle(rt.Pattern(), wrap(withQuery(rt.query, rt.handler(o.Store))))
 		if _, seen := allow[rt.Path]; !seen {
 			paths = append(paths, rt.Path)
 		}
@@ -90,6 +91,23 @@ func NewHandler(o Options) http.Handler {
 		return errStatus(http.StatusNotFound, "no route for "+r.URL.Path)
 	}))
 	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins})
+}
+
+// withQuery serves h only when the request's query string holds nothing but the
+// parameters the route takes, each once and well formed (checkQuery). A 400 of h about
+// the values of query parameters (limit=abc) lists the route's parameters too.
+func withQuery(supported []string, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := checkQuery(r, supported); err != nil {
+			return err
+		}
+		err := h(w, r)
+		if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusBadRequest && len(se.fields) > 0 &&
+			!slices.ContainsFunc(se.fields, func(f input.FieldError) bool { return !slices.Contains(supported, f.Field) }) {
+			se.detail = "invalid query: " + supportedText(supported)
+		}
+		return err
+	}
 }
 
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes
@@ -138,14 +156,14 @@ func ifVersion(r *http.Request) (int64, error) {
 	return n, nil
 }
 
-// listOptions reads ?limit= and ?cursor=.
-func listOptions(r *http.Request) (persons.ListOptions, error) {
+// listOptions reads ?limit= (at most max) and ?cursor=.
+func listOptions(r *http.Request, max int) (persons.ListOptions, error) {
 	q := r.URL.Query()
 	o := persons.ListOptions{Cursor: q.Get("cursor")}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil {
-			return o, errField("limit", fmt.Sprintf("must be an integer between 1 and %d", persons.MaxLimit))
+		if err != nil || n < 1 || n > max {
+			return o, errField("limit", fmt.Sprintf("must be an integer between 1 and %d", max))
 		}
 		if n == 0 {
 			// 0 would mean "the default" to the store; over HTTP it is simply out of range.
@@ -164,17 +182,55 @@ func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + 
 // its data. The escaping protects JSON pasted into HTML; this body is application/json,
 // and nosniff stops a browser from reading it as anything else.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	var body bytes.Buffer
-	enc := json.NewEncoder(&body)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("encode response: %w", err)
+	body, err := marshalJSON(v)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(body.Bytes())
+	_, _ = w.Write(body)
 	return nil
+}
+
+// withMember returns the JSON object of v with one more member, name: value. The entity
+// types are flat structs whose members are fixed, so the write responses ("changed")
+// extend them without a parallel struct per kind.
+func withMember(v any, name string, value any) (json.RawMessage, error) {
+	obj, err := marshalJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	member, err := marshalJSON(value)
+	if err != nil {
+		return nil, err
+	}
+	obj, member = bytes.TrimRight(obj, "\n"), bytes.TrimRight(member, "\n")
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil, fmt.Errorf("withMember: %T is not a JSON object", v)
+	}
+	key, _ := json.Marshal(name)
+	var b bytes.Buffer
+	b.Write(obj[:len(obj)-1]) // without its closing brace
+	if len(obj) > 2 {
+		b.WriteByte(',')
+	}
+	b.Write(key)
+	b.WriteByte(':')
+	b.Write(member)
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// marshalJSON encodes v as writeJSON does, without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // writeItem sends one item with its ETag; a 201 also gets the item's Location.

@@ -12,13 +12,16 @@ import (
 // beyond its key size limit.
 const maxPrefixRunes = 100
 
+// personsListQuery is what GET /persons takes.
+var personsListQuery = []string{"limit", "cursor", "q"}
+
 // personHandlers serves /persons and /persons/{personId}.
 type personHandlers struct{ s *persons.Store }
 
 func personLocation(id string) string { return "/persons/" + id }
 
 func (h personHandlers) list(w http.ResponseWriter, r *http.Request) error {
-	lo, err := listOptions(r)
+	lo, err := listOptions(r, persons.MaxPersonsLimit)
 	if err != nil {
 		return err
 	}

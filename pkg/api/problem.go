@@ -28,6 +28,10 @@ type Problem struct {
 	Errors []input.FieldError `json:"errors,omitempty"`
 	// RequestID is also in the X-Request-Id header; quote it when reporting a 500.
 	RequestID string `json:"requestId,omitempty"`
+	// Current is the stored item of a 409 or 412 (its ETag is in the header), so that a
+	// client can rebase its change without another GET.
+	Current any `json:"current,omitempty"`
+	etag    string
 }
 
 // ProblemContentType is the media type of error responses.
@@ -74,10 +78,10 @@ func problemFor(err error) (p Problem, logMsg string) {
 	case errors.Is(err, persons.ErrNotFound):
 		p = Problem{Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, persons.ErrAlreadyExists):
-		p = Problem{Status: http.StatusConflict, Detail: err.Error()}
+		p = withCurrent(Problem{Status: http.StatusConflict, Detail: err.Error()}, err)
 	case errors.Is(err, persons.ErrVersionMismatch):
-		p = Problem{Status: http.StatusPreconditionFailed,
-			Detail: "the item changed since the version in If-Match; read it again"}
+		p = withCurrent(Problem{Status: http.StatusPreconditionFailed,
+			Detail: "the item changed since the version in If-Match; current holds it as stored"}, err)
 	case errors.Is(err, persons.ErrContention):
 		p = Problem{Status: http.StatusServiceUnavailable,
 			Detail: "too many concurrent changes of the same person; try again"}
@@ -93,6 +97,15 @@ func problemFor(err error) (p Problem, logMsg string) {
 	}
 	p.Type, p.Title = "about:blank", http.StatusText(p.Status)
 	return p, logMsg
+}
+
+// withCurrent adds the stored item of a conflict to its problem.
+func withCurrent(p Problem, err error) Problem {
+	var ce *persons.ConflictError
+	if errors.As(err, &ce) && ce.Current != nil {
+		p.Current, p.etag = ce.Current, etag(ce.Version)
+	}
+	return p
 }
 
 // isValidationException reports whether DynamoDB rejected the request as invalid. The SDK
@@ -120,6 +133,9 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 	h.Set("Content-Type", ProblemContentType)
 	h.Del("ETag")
 	h.Del("Location")
+	if p.etag != "" {
+		h.Set("ETag", p.etag)
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -19,13 +19,13 @@ func relatedKindOf[T any, P persons.Record[T]](segment string, fn Function) rela
 	k := relatedKind{kind: persons.KindOf[T, P](), segment: segment, function: fn}
 	base := "/persons/{personId}/" + segment
 	k.routes = func() []route {
-		r := func(httpMethod, path string, h method[relatedHandlers[T, P]]) route {
-			return route{Route{fn, httpMethod, path}, func(s *persons.Store) handlerFunc {
+		r := func(httpMethod, path string, h method[relatedHandlers[T, P]], query ...string) route {
+			return route{Route{fn, httpMethod, path}, query, func(s *persons.Store) handlerFunc {
 				return h.bind(relatedHandlers[T, P]{r: persons.RelatedOf[T, P](s), base: "/persons/", segment: segment})
 			}}
 		}
 		return []route{
-			r(http.MethodGet, base, relatedHandlers[T, P].list),
+			r(http.MethodGet, base, relatedHandlers[T, P].list, "limit", "cursor"),
 			r(http.MethodPost, base, relatedHandlers[T, P].create),
 			r(http.MethodGet, base+"/{id}", relatedHandlers[T, P].get),
 			r(http.MethodPut, base+"/{id}", relatedHandlers[T, P].replace),
@@ -46,13 +46,28 @@ type relatedHandlers[T any, P persons.Record[T]] struct {
 
 // writeItem sends one item with its ETag (and Location on 201).
 func (h relatedHandlers[T, P]) writeItem(w http.ResponseWriter, status int, v T) error {
+	return h.send(w, status, v, v)
+}
+
+// writeWritten sends the result of a write: the item with its ETag (and Location on
+// 201), and in the member "changed" the other items the write changed, so that a client
+// can apply the side effects (a demoted primary) without refetching.
+func (h relatedHandlers[T, P]) writeWritten(w http.ResponseWriter, status int, res persons.Written[T]) error {
+	body, err := withMember(res.Item, "changed", res.Changed)
+	if err != nil {
+		return err
+	}
+	return h.send(w, status, res.Item, body)
+}
+
+func (h relatedHandlers[T, P]) send(w http.ResponseWriter, status int, v T, body any) error {
 	ref := persons.RefOf[T, P](v)
 	location := h.base + ref.PersonID + "/" + h.segment + "/" + ref.ID
-	return writeItem(w, status, ref.Version, location, v)
+	return writeItem(w, status, ref.Version, location, body)
 }
 
 func (h relatedHandlers[T, P]) list(w http.ResponseWriter, r *http.Request) error {
-	lo, err := listOptions(r)
+	lo, err := listOptions(r, persons.MaxLimit)
 	if err != nil {
 		return err
 	}
@@ -68,11 +83,11 @@ func (h relatedHandlers[T, P]) create(w http.ResponseWriter, r *http.Request) er
 	if err := decodeBody(r, &v); err != nil {
 		return err
 	}
-	v, err := h.r.Create(r.Context(), r.PathValue("personId"), v)
+	res, err := h.r.Create(r.Context(), r.PathValue("personId"), v)
 	if err != nil {
 		return err
 	}
-	return h.writeItem(w, http.StatusCreated, v)
+	return h.writeWritten(w, http.StatusCreated, res)
 }
 
 func (h relatedHandlers[T, P]) get(w http.ResponseWriter, r *http.Request) error {
@@ -93,11 +108,11 @@ func (h relatedHandlers[T, P]) replace(w http.ResponseWriter, r *http.Request) e
 	if err := decodeBody(r, &v); err != nil {
 		return err
 	}
-	v, err = h.r.Replace(r.Context(), r.PathValue("personId"), r.PathValue("id"), v, ver)
+	res, err := h.r.Replace(r.Context(), r.PathValue("personId"), r.PathValue("id"), v, ver)
 	if err != nil {
 		return err
 	}
-	return h.writeItem(w, http.StatusOK, v)
+	return h.writeWritten(w, http.StatusOK, res)
 }
 
 // patch is PATCH: the body is a JSON merge patch (RFC 7396) of the stored item.
@@ -110,13 +125,13 @@ func (h relatedHandlers[T, P]) patch(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	v, err := h.r.Update(r.Context(), r.PathValue("personId"), r.PathValue("id"), func(cur *T) error {
+	res, err := h.r.Update(r.Context(), r.PathValue("personId"), r.PathValue("id"), func(cur *T) error {
 		return input.MergePatch(patch, cur)
 	}, ver)
 	if err != nil {
 		return err
 	}
-	return h.writeItem(w, http.StatusOK, v)
+	return h.writeWritten(w, http.StatusOK, res)
 }
 
 func (h relatedHandlers[T, P]) delete(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/personsapi/persons/pkg/persons"
 )
@@ -39,10 +40,22 @@ type Route struct {
 // Pattern is the route's http.ServeMux pattern, "METHOD /path".
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
-// route is a Route with the constructor of its handler: the one table of the API.
+// route is a Route with the query parameters it takes and the constructor of its
+// handler: the one table of the API.
 type route struct {
 	Route
+	query   []string
 	handler func(*persons.Store) handlerFunc
+}
+
+// Query lists the query parameters the route takes; any other is a 400.
+func (r Route) Query() []string {
+	for _, rt := range routes() {
+		if rt.Route == r {
+			return slices.Clone(rt.query)
+		}
+	}
+	return nil
 }
 
 // method is a handler method of a handler set H, as a method expression (H.list).
@@ -55,13 +68,13 @@ func (m method[H]) bind(h H) handlerFunc {
 
 // routes is every route of the API, grouped by function.
 func routes() []route {
-	p := func(httpMethod, path string, h method[personHandlers]) route {
-		return route{Route{FunctionPersons, httpMethod, path}, func(s *persons.Store) handlerFunc { return h.bind(personHandlers{s}) }}
+	p := func(httpMethod, path string, h method[personHandlers], query ...string) route {
+		return route{Route{FunctionPersons, httpMethod, path}, query, func(s *persons.Store) handlerFunc { return h.bind(personHandlers{s}) }}
 	}
 	rs := []route{
-		p(http.MethodGet, "/persons", personHandlers.list),
+		p(http.MethodGet, "/persons", personHandlers.list, personsListQuery...),
 		p(http.MethodPost, "/persons", personHandlers.create),
-		p(http.MethodGet, "/persons/{personId}", personHandlers.get),
+		p(http.MethodGet, "/persons/{personId}", personHandlers.get, "include"),
 		p(http.MethodPatch, "/persons/{personId}", personHandlers.patch),
 		p(http.MethodDelete, "/persons/{personId}", personHandlers.delete),
 	}

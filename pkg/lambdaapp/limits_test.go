@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/ddbtest"
 	"github.com/personsapi/persons/pkg/lambdaapp"
@@ -105,5 +109,73 @@ func TestLargestPersonFitsALambdaResponse(t *testing.T) {
 	}
 	if items := ddbtest.Items(t, db, table); len(items) != 0 {
 		t.Errorf("%d items left", len(items))
+	}
+}
+
+// TestLargestPersonsPageFitsALambdaResponse stores persons.MaxPersonsLimit persons with
+// every field set, their names at the maximum length in the characters that grow most
+// in the Lambda response, and lists them all in one page through the function's adapter:
+// the response, as Lambda returns it, must stay far below 6 MB.
+func TestLargestPersonsPageFitsALambdaResponse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 1,000 persons")
+	}
+	ctx := context.Background()
+	db, table := ddbtest.NewTable(t)
+	for k, v := range localEnv(t, table) {
+		t.Setenv(k, v)
+	}
+	now := persons.Timestamp(time.Now())
+	var reqs []types.WriteRequest
+	for range persons.MaxPersonsLimit {
+		dob, gender := "1900-01-01T00:00:00.000Z", "prefer_not_to_say"
+		p := persons.Person{ID: uuid.NewString(), FirstName: worst(100), LastName: worst(100), DateOfBirth: &dob, Gender: &gender,
+			CreatedAt: now, UpdatedAt: now, Versioned: persons.Versioned{Version: 999_999}}
+		items, err := persons.Items(persons.PersonDetails{Person: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: items[0]}})
+	}
+	batchWrite(t, db, table, reqs)
+
+	h, err := lambdaapp.Handler(ctx, api.FunctionPersons, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := invokeAdapter(h)(t, event(t, request{route: "GET /persons", path: "/persons", query: "limit=1000"}, "page"))
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("list: %d %.300s", res.StatusCode, res.Body)
+	}
+	var page struct {
+		Items      []json.RawMessage
+		NextCursor *string
+	}
+	if err := json.Unmarshal([]byte(res.Body), &page); err != nil || len(page.Items) != persons.MaxPersonsLimit || page.NextCursor != nil {
+		t.Fatalf("page of %d items (cursor %v), %v; want all %d", len(page.Items), page.NextCursor, err, persons.MaxPersonsLimit)
+	}
+	payload, err := json.Marshal(res) // what the Lambda runtime sends back
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a page of %d largest persons: body %d bytes, Lambda response %d bytes (%.0f%% of the 6 MB limit)",
+		len(page.Items), len(res.Body), len(payload), 100*float64(len(payload))/lambdaResponseLimit)
+	if len(payload) > lambdaResponseLimit/2 {
+		t.Fatalf("the Lambda response is %d bytes, not far below Lambda's limit of %d", len(payload), lambdaResponseLimit)
+	}
+}
+
+// batchWrite writes reqs with BatchWriteItem, 25 at a time, until none is left unprocessed.
+func batchWrite(t *testing.T, db *dynamodb.Client, table string, reqs []types.WriteRequest) {
+	t.Helper()
+	for len(reqs) > 0 {
+		n := min(25, len(reqs))
+		out, err := db.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{table: reqs[:n]},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(out.UnprocessedItems[table], reqs[n:]...)
 	}
 }

@@ -14,10 +14,15 @@ import (
 	"github.com/personsapi/persons/pkg/input"
 )
 
-// Paging limits of every list operation.
+// Paging limits. A page of persons may be ten times larger than one of related items: an
+// eager client loads a 10,000-person collection in 10 requests, and 1,000 persons at
+// their largest are about a quarter of Lambda's 6 MB response
+// (TestLargestPersonsPageFitsALambdaResponse in pkg/lambdaapp). A person has at most
+// MaxRelatedPerKind items of a kind, so one related page can hold them all.
 const (
-	DefaultLimit = 50
-	MaxLimit     = 100
+	DefaultLimit    = 50
+	MaxLimit        = 100  // related lists
+	MaxPersonsLimit = 1000 // ListPersons
 )
 
 // Page is one page of a list. NextCursor is empty on the last page.
@@ -199,13 +204,13 @@ func (s *Store) verifyCursor(l listRef, payload, tag []byte) bool {
 	return false
 }
 
-// pageLimit checks a requested page size: 0 means DefaultLimit.
-func pageLimit(limit int) (int, error) {
+// pageLimit checks a requested page size against max: 0 means DefaultLimit.
+func pageLimit(limit, max int) (int, error) {
 	switch {
 	case limit == 0:
 		return DefaultLimit, nil
-	case limit < 0 || limit > MaxLimit:
-		return 0, input.FieldErr("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	case limit < 0 || limit > max:
+		return 0, input.FieldErr("limit", fmt.Sprintf("must be between 1 and %d", max))
 	}
 	return limit, nil
 }

@@ -365,14 +365,18 @@ func TestParseCursorKeys(t *testing.T) {
 
 func TestPageLimit(t *testing.T) {
 	tests := []struct {
-		in, want int
-		ok       bool
-	}{{0, DefaultLimit, true}, {1, 1, true}, {100, 100, true}, {101, 0, false}, {-1, 0, false}}
+		in, max, want int
+		ok            bool
+	}{
+		{0, MaxLimit, DefaultLimit, true}, {1, MaxLimit, 1, true}, {100, MaxLimit, 100, true},
+		{101, MaxLimit, 0, false}, {-1, MaxLimit, 0, false},
+		{0, MaxPersonsLimit, DefaultLimit, true}, {1000, MaxPersonsLimit, 1000, true}, {1001, MaxPersonsLimit, 0, false},
+	}
 	for _, tt := range tests {
-		got, err := pageLimit(tt.in)
+		got, err := pageLimit(tt.in, tt.max)
 		var ve *input.ValidationError
 		if got != tt.want || (err == nil) != tt.ok || (err != nil && (!errors.As(err, &ve) || ve.Fields[0].Field != "limit")) {
-			t.Errorf("pageLimit(%d) = %d, %v", tt.in, got, err)
+			t.Errorf("pageLimit(%d, %d) = %d, %v", tt.in, tt.max, got, err)
 		}
 	}
 }

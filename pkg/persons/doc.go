@@ -22,21 +22,45 @@
 //
 // # Access patterns
 //
-//	operation                         DynamoDB                                      requests
-//	ListPersons (a page)              Query GSI1                                    1
-//	GetPerson                         GetItem PROFILE                               1
-//	GetPersonDetails (all items)      Query pk (one page up to 1 MB)                1
-//	CreatePerson                      PutItem, condition: id not taken              1
-//	UpdatePerson                      GetItem + UpdateItem, condition: version      2
-//	DeletePerson                      Query keys + TransactWriteItems per 100 items 1 + ⌈(n+1)/100⌉
-//	Related.List (a page)             Query pk, begins_with(sk, kind)               1 (+1 when empty: is there a person?)
-//	Related.Get                       GetItem                                       1
-//	Related.Create                    TransactWriteItems: put + person exists       1
-//	Related.Create, primary           GetItem PROFILE + TransactWriteItems          2
-//	Related.Update/Replace/Delete     GetItem + PutItem/DeleteItem, cond: version   2
-//	  ... that changes which is primary   + GetItem PROFILE, as one transaction     3
+//	operation                         DynamoDB                                          requests
+//	ListPersons (a page)              Query GSI1                                        1
+//	GetPerson                         GetItem PROFILE                                   1
+//	GetPersonDetails (all items)      Query pk (one page up to 1 MB)                    1
+//	CreatePerson                      Query keys (leftovers) + PutItem, cond: id free   2
+//	UpdatePerson                      GetItem + UpdateItem, condition: version          2
+//	  ... that changes nothing        GetItem                                           1
+//	DeletePerson                      UpdateItem mark, Query keys, BatchWriteItem per   4 + ⌈n/25⌉
+//	                                  25 items, Query (empty), DeleteItem PROFILE
+//	Related.List (a page)             GetItem PROFILE + Query pk, begins_with(sk, kind) 2
+//	Related.Get                       BatchGetItem item + PROFILE                       1
+//	Related.Create                    TransactWriteItems: put + person exists           1
+//	Related.Create, primary           GetItem PROFILE + TransactWriteItems              2
+//	  ... demoting a previous primary   + GetItem previous primary                      3
+//	Related.Update/Replace/Delete     BatchGetItem + PutItem/DeleteItem, cond: version  2
+//	  ... that changes nothing        BatchGetItem                                      1
+//	  ... that makes it primary,        + GetItem previous primary, one transaction     3
+//	      demoting a previous one
 //
-// TestRequestCounts pins these numbers, and which of them are transactions.
+// TestRequestCounts pins these numbers, which of them are transactions and which write: a
+// write refused for a conflict reads nothing more (the stored item comes with the failed
+// condition), and one that changes nothing writes nothing.
+//
+// # Sync contract
+//
+// The results are what a client that keeps copies (a TanStack DB collection) needs to
+// converge without refetching:
+//
+//   - Unset optional fields are nil pointers: JSON null (never omitted), no attribute in
+//     the table.
+//   - A related write returns Written: the item and, in Changed, every other item it
+//     changed (the demoted previous primary, its new state built from what was read and
+//     conditioned on its version, so it is exact).
+//   - A write that changes nothing (empty patch, same values, server-owned fields only, a
+//     replace equal to the stored item) writes nothing and returns the stored item,
+//     version and updatedAt unchanged. An expected version is still checked.
+//   - A conflict (ErrVersionMismatch, ErrAlreadyExists) is a *ConflictError carrying the
+//     stored item, from the write's read or from DynamoDB's answer to the failed
+//     condition (ReturnValuesOnConditionCheckFailure ALL_OLD).
 //
 // A page's cursor is its start key and issue time with an HMAC-SHA256 tag that also
 // covers the list: an edited, foreign or expired (CursorLifetime) cursor is
@@ -49,11 +73,12 @@
 //   - At most one item per kind is primary. The PROFILE item holds a pointer per kind
 //     (Kind.PrimaryAttr) to it; a write that changes which item is primary moves the
 //     pointer on condition that it still holds what was read, writes the item and demotes
-//     the previous primary in one transaction. An edit that leaves the primary flag as it
+//     the previous primary (on condition that it is the version read) in one transaction. An edit that leaves the primary flag as it
 //     was does not touch the pointer: its version condition is enough, because a demotion
 //     changes the demoted item's version.
 //   - Writes are conditioned on the version they read (optimistic locking). With an
-//     expected version (If-Match) a mismatch is ErrVersionMismatch; without one the write
+//     expected version (If-Match) a mismatch is a *ConflictError (ErrVersionMismatch)
+//     holding the stored item; without one the write
 //     is read and applied again, with jittered backoff, until it succeeds or its retry
 //     budget (bounded by the context's deadline) runs out: ErrContention.
 //   - A cascade delete removes the children before the PROFILE item, so an interrupted

@@ -72,7 +72,8 @@ func ExampleStore_UpdatePerson() {
 	// true
 }
 
-// Making an item primary demotes the previous primary in the same transaction.
+// Making an item primary demotes the previous primary in the same transaction; the
+// result reports the demoted item's new state in Changed.
 func ExampleRelated_Update() {
 	ctx := context.Background()
 	s := exampleStore()
@@ -81,25 +82,30 @@ func ExampleRelated_Update() {
 		panic(err)
 	}
 	contacts := s.Contacts()
-	first, err := contacts.Create(ctx, p.ID, persons.ContactInfo{Type: "email", Value: "ada@example.com", Primary: persons.Primary{IsPrimary: true}})
+	created, err := contacts.Create(ctx, p.ID, persons.ContactInfo{Type: "email", Value: "ada@example.com", Primary: persons.Primary{IsPrimary: true}})
 	if err != nil {
 		panic(err)
 	}
-	second, err := contacts.Create(ctx, p.ID, persons.ContactInfo{Type: "phone", Value: "+44 20 7946 0000"})
+	first := created.Item
+	created, err = contacts.Create(ctx, p.ID, persons.ContactInfo{Type: "phone", Value: "+44 20 7946 0000"})
 	if err != nil {
 		panic(err)
 	}
-	if _, err := contacts.Update(ctx, p.ID, second.ID, func(c *persons.ContactInfo) error {
+	w, err := contacts.Update(ctx, p.ID, created.Item.ID, func(c *persons.ContactInfo) error {
 		c.IsPrimary = true
 		return nil
-	}, 0); err != nil {
+	}, 0)
+	if err != nil {
 		panic(err)
 	}
+	demoted := w.Changed[0]
+	fmt.Println("changed:", demoted.ID == first.ID, "primary:", demoted.IsPrimary, "version", demoted.Version)
 	first, err = contacts.Get(ctx, p.ID, first.ID)
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("first primary:", first.IsPrimary, "version", first.Version)
+	fmt.Println("stored: primary:", first.IsPrimary, "version", first.Version)
 	// Output:
-	// first primary: false version 2
+	// changed: true primary: false version 2
+	// stored: primary: false version 2
 }

@@ -157,7 +157,7 @@ func TestValuesAtDynamoDBLimits(t *testing.T) {
 				got, err := f.store.Employments().Create(ctx, person.ID, e)
 				storable(t, err, tc.field)
 				if err == nil {
-					back, err := f.store.Employments().Get(ctx, person.ID, got.ID)
+					back, err := f.store.Employments().Get(ctx, person.ID, got.Item.ID)
 					if err != nil || back.Salary == nil || *back.Salary != tc.salary {
 						t.Errorf("read back %v, %v; want salary %v", back.Salary, err, tc.salary)
 					}

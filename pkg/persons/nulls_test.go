@@ -34,12 +34,12 @@ func TestClearedOptionalsAreNullInJSONAndAbsentInTheTable(t *testing.T) {
 		}},
 		{"bank account", "BANK#" + bank.ID, []string{"iban", "bic"}, func() (any, error) {
 			v, err := f.store.BankAccounts().Update(ctx, p.ID, bank.ID, merge[persons.BankAccount](`{"iban":null,"bic":null}`), 0)
-			return v, err
+			return v.Item, err
 		}},
 		{"employment", "EMPLOYMENT#" + job.ID, []string{"department", "endDate", "salary"}, func() (any, error) {
 			v, err := f.store.Employments().Update(ctx, p.ID, job.ID,
 				merge[persons.Employment](`{"department":null,"endDate":null,"salary":null,"isCurrent":true}`), 0)
-			return v, err
+			return v.Item, err
 		}},
 	}
 	for _, tt := range tests {

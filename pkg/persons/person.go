@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -18,7 +19,7 @@ import (
 
 // ListPersonsOptions select a page of persons in last name, first name, id order.
 type ListPersonsOptions struct {
-	Limit  int    // 0 means DefaultLimit; at most MaxLimit
+	Limit  int    // 0 means DefaultLimit; at most MaxPersonsLimit
 	Cursor string // NextCursor of the previous page
 	// LastNamePrefix keeps persons whose last name starts with it (case-insensitive).
 	LastNamePrefix string
@@ -36,7 +37,7 @@ func checkID(field string, id *string) error {
 
 // CreatePerson stores a new person. A client-supplied p.ID (front ends insert
 // optimistically with their own UUIDs) is kept, else one is generated; an id that is
-// taken fails with ErrAlreadyExists. The server sets createdAt, updatedAt and version,
+// taken fails with a *ConflictError holding the stored person (ErrAlreadyExists). The server sets createdAt, updatedAt and version,
 // whatever p holds.
 func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	if p.ID == "" {
@@ -59,9 +60,10 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 	}
 	t := s.tx()
 	t.put(partProfile, item, expression.AttributeNotExists(expression.Name(AttrPK)))
+	t.returnOld(partProfile)
 	var ce *conditionError
 	if err := t.commit(ctx, s.db); errors.As(err, &ce) {
-		return Person{}, fmt.Errorf("person %s: %w", p.ID, ErrAlreadyExists)
+		return Person{}, fmt.Errorf("person %s: %w", p.ID, personConflict(ce.old[partProfile], ErrAlreadyExists))
 	} else if err != nil {
 		return Person{}, fmt.Errorf("person %s: %w", p.ID, err)
 	}
@@ -117,7 +119,7 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 // ListPersons returns a page of all persons from GSI1, ordered by last name, first name
 // and id (case-insensitive).
 func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Person], error) {
-	limit, err := pageLimit(o.Limit)
+	limit, err := pageLimit(o.Limit, MaxPersonsLimit)
 	if err != nil {
 		return Page[Person]{}, err
 	}
@@ -154,8 +156,11 @@ func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Per
 // place (the API applies a merge patch there). id, createdAt, updatedAt and version
 // belong to the server: a changed id is an error, the others are set by the store. The
 // GSI1 sort key follows a name change in the same write. ifVersion, when not 0, must
-// equal the stored version (else ErrVersionMismatch); without it, a concurrent write
-// makes the store read again and re-apply mutate. It returns the new person.
+// equal the stored version (else a *ConflictError holding the stored person,
+// ErrVersionMismatch); without it, a concurrent write makes the store read again and
+// re-apply mutate. It returns the new person. A change that leaves the person as it is
+// (server-owned fields aside) writes nothing and returns the stored person unchanged:
+// same version, same updatedAt.
 func (s *Store) UpdatePerson(ctx context.Context, id string, mutate func(*Person) error, ifVersion int64) (Person, error) {
 	if err := checkID("personId", &id); err != nil {
 		return Person{}, err
@@ -167,6 +172,19 @@ func (s *Store) UpdatePerson(ctx context.Context, id string, mutate func(*Person
 		return err
 	})
 	return out, err
+}
+
+// personConflict is the ConflictError of a person write whose condition found item (nil:
+// not seen).
+func personConflict(item map[string]types.AttributeValue, err error) *ConflictError {
+	if item == nil {
+		return conflict[Person](nil, err)
+	}
+	var p Person
+	if unmarshal(item, &p) != nil {
+		return conflict[Person](nil, err)
+	}
+	return conflict(&p, err)
 }
 
 // personAttrs lists the attributes a Person is stored in: an optional one that a change
@@ -188,7 +206,7 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 		return Person{}, personGone(id)
 	}
 	if ifVersion != 0 && cur.Version != ifVersion {
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+		return Person{}, fmt.Errorf("person %s: %w", id, conflict(&cur, ErrVersionMismatch))
 	}
 	// A second copy from the same item: mutate may write through pointer fields.
 	var next Person
@@ -201,10 +219,16 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 	if !strings.EqualFold(next.ID, cur.ID) {
 		return Person{}, input.FieldErr("id", "cannot be changed")
 	}
-	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, Timestamp(s.now()), cur.Version+1
+	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, cur.UpdatedAt, cur.Version
 	if err := next.Clean(); err != nil {
 		return Person{}, err
 	}
+	if reflect.DeepEqual(next, cur) {
+		// Nothing to write: a client that sends back what it holds (or an empty patch)
+		// must not bump the version and make every other client refetch.
+		return cur, nil
+	}
+	next.UpdatedAt, next.Version = Timestamp(s.now()), cur.Version+1
 	newItem, err := personItem(&next)
 	if err != nil {
 		return Person{}, err
@@ -223,13 +247,14 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 		}
 	}
 	t := s.tx()
-	t.update(partProfile, key(personPK(id), profileSK), upd,
+	t.updateReturningOld(partProfile, key(personPK(id), profileSK), upd,
 		expression.Name(AttrVersion).Equal(expression.Value(cur.Version)).And(expression.AttributeNotExists(expression.Name(attrDeleting))))
 	var ce *conditionError
 	switch err := t.commit(ctx, s.db); {
-	case errors.As(err, &ce) && ifVersion != 0:
-		return Person{}, fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+	case errors.As(err, &ce) && ifVersion != 0 && (profile{item: ce.old[partProfile]}).usable():
+		return Person{}, fmt.Errorf("person %s: %w", id, personConflict(ce.old[partProfile], ErrVersionMismatch))
 	case errors.As(err, &ce):
+		// Changed, deleted or being deleted since it was read: the next read tells which.
 		return Person{}, errRetry
 	case err != nil:
 		return Person{}, fmt.Errorf("person %s: %w", id, err)
@@ -238,7 +263,7 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 }
 
 // DeletePerson deletes a person and everything in its partition. ifVersion, when not 0,
-// must equal the person's version.
+// must equal the person's version (else a *ConflictError holding the stored person).
 //
 // It first marks the PROFILE item as being deleted: from then on no related item can be
 // created under the person (their creates check the mark in their transaction), and
@@ -265,7 +290,7 @@ func (s *Store) DeletePerson(ctx context.Context, id string, ifVersion int64) er
 		if ce.old[partProfile] == nil {
 			return fmt.Errorf("person %s: %w", id, ErrNotFound)
 		}
-		return fmt.Errorf("person %s: %w", id, ErrVersionMismatch)
+		return fmt.Errorf("person %s: %w", id, personConflict(ce.old[partProfile], ErrVersionMismatch))
 	} else if err != nil {
 		return fmt.Errorf("delete person %s: %w", id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -60,7 +61,7 @@ func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions
 	if err := checkID("personId", &personID); err != nil {
 		return Page[T]{}, err
 	}
-	limit, err := pageLimit(o.Limit)
+	limit, err := pageLimit(o.Limit, MaxLimit)
 	if err != nil {
 		return Page[T]{}, err
 	}
@@ -120,17 +121,26 @@ func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, prof
 	return v, p, nil
 }
 
+// Written is the outcome of a write of a related item: the item as stored, and the other
+// items of the person that the write changed (today: the previous primary it demoted), each
+// in its new state, so that a client holding copies can apply every change the write made.
+// Changed is empty, never nil, when the write changed nothing else.
+type Written[T any] struct {
+	Item    T
+	Changed []T
+}
+
 // Create stores a new item of the person. A client-supplied id is kept, else one is
 // generated; a body personId must match personID. The person must exist (ErrNotFound):
-// an item is never written without its person.
-func (r *Related[T, P]) Create(ctx context.Context, personID string, v T) (T, error) {
-	var zero T
+// an item is never written without its person. A taken id is a *ConflictError with the
+// stored item (ErrAlreadyExists).
+func (r *Related[T, P]) Create(ctx context.Context, personID string, v T) (Written[T], error) {
 	if err := checkID("personId", &personID); err != nil {
-		return zero, err
+		return Written[T]{}, err
 	}
 	k := P(&v).itemKey()
 	if k.PersonID != "" && !strings.EqualFold(k.PersonID, personID) {
-		return zero, mismatch("personId")
+		return Written[T]{}, mismatch("personId")
 	}
 	k.PersonID = personID
 	if k.ID == "" {
@@ -141,8 +151,8 @@ func (r *Related[T, P]) Create(ctx context.Context, personID string, v T) (T, er
 }
 
 // Replace overwrites an existing item with v (all fields). ifVersion, when not 0, must
-// equal the stored version.
-func (r *Related[T, P]) Replace(ctx context.Context, personID, id string, v T, ifVersion int64) (T, error) {
+// equal the stored version. A v equal to the stored item writes nothing (see Update).
+func (r *Related[T, P]) Replace(ctx context.Context, personID, id string, v T, ifVersion int64) (Written[T], error) {
 	return r.Update(ctx, personID, id, func(cur *T) error {
 		*cur = v
 		return nil
@@ -151,13 +161,15 @@ func (r *Related[T, P]) Replace(ctx context.Context, personID, id string, v T, i
 
 // Update changes an existing item: mutate receives the stored item and changes it in
 // place (the API applies a merge patch there). The ids must stay those of the path; the
-// version is the server's. ifVersion, when not 0, must equal the stored version (else
-// ErrVersionMismatch); without it, a concurrent write makes the store read again and
-// re-apply mutate.
-func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate func(*T) error, ifVersion int64) (T, error) {
+// version is the server's. ifVersion, when not 0, must equal the stored version (else a
+// *ConflictError with the stored item, ErrVersionMismatch); without it, a concurrent
+// write makes the store read again and re-apply mutate.
+//
+// A change that leaves the item as it is (in its stored form; the version is the
+// server's) writes nothing and returns the stored item, version unchanged.
+func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate func(*T) error, ifVersion int64) (Written[T], error) {
 	if err := checkIDs(&personID, &id); err != nil {
-		var zero T
-		return zero, err
+		return Written[T]{}, err
 	}
 	return r.write(ctx, write[T]{op: opUpdate, personID: personID, id: id, ifVersion: ifVersion, change: func(cur *T) (*T, error) {
 		if err := mutate(cur); err != nil {
@@ -175,7 +187,7 @@ func (r *Related[T, P]) Update(ctx context.Context, personID, id string, mutate 
 	}})
 }
 
-// Delete removes one item.
+// Delete removes one item. ifVersion, when not 0, must equal the stored version.
 func (r *Related[T, P]) Delete(ctx context.Context, personID, id string, ifVersion int64) error {
 	if err := checkIDs(&personID, &id); err != nil {
 		return err
@@ -215,100 +227,170 @@ type write[T any] struct {
 	// change computes the item's next state from the stored one (nil for a create);
 	// for a delete it returns nil.
 	change func(cur *T) (*T, error)
-	// staleDemotion is the id of a previous primary that does not exist any more (data
-	// written around the store): the pointer still names it, but there is nothing to demote.
-	staleDemotion string
-	// demoting is the previous primary the last attempt demoted, if any.
-	demoting string
 }
 
 // write is the one write path of related items: each attempt reads what the write
 // depends on, computes the next state, and commits it with conditions that fail if any
 // of that changed since; then the attempt is retried from a fresh read.
-func (r *Related[T, P]) write(ctx context.Context, w write[T]) (T, error) {
-	var out T
+func (r *Related[T, P]) write(ctx context.Context, w write[T]) (Written[T], error) {
+	var out Written[T]
 	err := r.s.retry(ctx, func() error {
-		v, err := r.attempt(ctx, &w)
-		if err == nil && v != nil {
-			out = *v
-		}
+		var err error
+		out, err = r.attempt(ctx, &w)
 		return err
 	})
 	return out, err
 }
 
-func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
+func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (Written[T], error) {
 	var (
 		cur  *T
 		prof profile
 		err  error
+		none Written[T]
 	)
 	if w.op != opCreate {
 		if cur, prof, err = r.read(ctx, w.personID, w.id); err != nil {
-			return nil, err
+			return none, err
 		}
-		if v := P(cur).versioned().Version; w.ifVersion != 0 && v != w.ifVersion {
-			return nil, r.wrap(w.id, ErrVersionMismatch)
+		if w.ifVersion != 0 && P(cur).versioned().Version != w.ifVersion {
+			return none, r.wrap(w.id, conflict[T, P](cur, ErrVersionMismatch))
 		}
 	}
-	var curCopy *T
-	if cur != nil {
-		// change may modify cur in place; the conditions need the version read.
-		c := *cur
-		curCopy = &c
-	}
-	next, err := w.change(curCopy)
+	next, err := r.next(cur, w.change)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if next != nil {
-		if d, ok := any(P(next)).(defaulter); ok {
-			d.setDefaults()
-		}
-		P(next).versioned().Version = 1
-		if cur != nil {
-			P(next).versioned().Version = P(cur).versioned().Version + 1
-		}
-		if err := P(next).Clean(); err != nil {
-			return nil, err
-		}
+	if w.op == opUpdate && unchanged[T, P](cur, next) {
+		return Written[T]{Item: *cur, Changed: []T{}}, nil
 	}
 	wasPrimary, nowPrimary := cur != nil && isPrimary(P(cur)), next != nil && isPrimary(P(next))
 	movesPointer := r.kind.PrimaryAttr != "" && wasPrimary != nowPrimary
 	if w.op == opCreate && movesPointer {
 		// A new primary: the pointer's current value is needed for the condition.
 		if prof, err = r.s.getProfile(ctx, w.personID); err != nil {
-			return nil, err
+			return none, err
 		} else if !prof.usable() {
-			return nil, personGone(w.personID)
+			return none, personGone(w.personID)
+		}
+	}
+	// The previous primary, read to be demoted on condition that it is still what was
+	// read: its new state is then known exactly, for Written.Changed.
+	var demoted *T
+	if prev := prof.pointer(r.kind); movesPointer && nowPrimary && prev != "" && prev != w.id {
+		if demoted, err = r.getItem(ctx, w.personID, prev); err != nil {
+			return none, err
 		}
 	}
 
 	t := r.s.tx()
-	// The item's own write.
+	if err := r.itemPart(t, w, cur, next); err != nil {
+		return none, err
+	}
+	changed, err := r.personPart(t, w, prof, movesPointer, nowPrimary, demoted)
+	if err != nil {
+		return none, err
+	}
+	var ce *conditionError
+	switch err := t.commit(ctx, r.s.db); {
+	case errors.Is(err, errConflict):
+		return none, errRetry
+	case errors.As(err, &ce):
+		return none, r.failed(ctx, w, ce)
+	case err != nil:
+		return none, r.wrap(w.id, err)
+	}
+	if next == nil {
+		return Written[T]{Changed: changed}, nil
+	}
+	return Written[T]{Item: *next, Changed: changed}, nil
+}
+
+// next computes the item's next state from cur (nil for a create) and brings it into its
+// stored form: defaults, version, Clean. It is nil for a delete.
+func (r *Related[T, P]) next(cur *T, change func(*T) (*T, error)) (*T, error) {
+	var curCopy *T
+	if cur != nil {
+		// change may modify its argument in place; cur must stay what was read.
+		c := *cur
+		curCopy = &c
+	}
+	next, err := change(curCopy)
+	if err != nil || next == nil {
+		return nil, err
+	}
+	if d, ok := any(P(next)).(defaulter); ok {
+		d.setDefaults()
+	}
+	P(next).versioned().Version = 1
+	if cur != nil {
+		P(next).versioned().Version = P(cur).versioned().Version + 1
+	}
+	if err := P(next).Clean(); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// unchanged reports whether next is cur but for the version the write would give it: a
+// write that changes nothing is not made, so that a client that sends back what it holds
+// (or an empty patch) does not bump the version and make every other client refetch.
+func unchanged[T any, P Record[T]](cur, next *T) bool {
+	if cur == nil || next == nil {
+		return false
+	}
+	n := *next
+	P(&n).versioned().Version = P(cur).versioned().Version
+	return reflect.DeepEqual(*cur, n)
+}
+
+// getItem reads one item of the kind, strongly consistent; nil when it does not exist.
+func (r *Related[T, P]) getItem(ctx context.Context, personID, id string) (*T, error) {
+	item, err := r.s.getItem(ctx, personPK(personID), r.kind.sk(id))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, r.wrap(id, err)
+	}
+	v := new(T)
+	if err := unmarshal(item, v); err != nil {
+		return nil, fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, id, err)
+	}
+	return v, nil
+}
+
+// itemPart adds the item's own write to t: a put of a new item, on condition that its id
+// is free; a put or delete of an existing one, on condition that it is still the version
+// read. Either asks for the stored item should its condition fail: a conflict reports it.
+func (r *Related[T, P]) itemPart(t *tx, w *write[T], cur, next *T) error {
 	switch w.op {
 	case opCreate:
 		item, err := childItem(P(next))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		t.put(partItem, item, expression.AttributeNotExists(expression.Name(AttrPK)))
-	default:
+	case opDelete:
 		sameVersion := expression.Name(AttrVersion).Equal(expression.Value(P(cur).versioned().Version))
-		if w.op == opDelete {
-			t.del(partItem, key(personPK(w.personID), r.kind.sk(w.id)), &sameVersion)
-		} else {
-			item, err := childItem(P(next))
-			if err != nil {
-				return nil, err
-			}
-			t.put(partItem, item, sameVersion)
+		t.del(partItem, key(personPK(w.personID), r.kind.sk(w.id)), &sameVersion)
+	default:
+		item, err := childItem(P(next))
+		if err != nil {
+			return err
 		}
+		t.put(partItem, item, expression.Name(AttrVersion).Equal(expression.Value(P(cur).versioned().Version)))
 	}
-	// The person's part: a create counts the item under the cap and checks that the
-	// person exists and is not being deleted; a write that changes which item is primary
-	// moves the pointer. Other updates and deletes need no part here: their version
-	// condition fails if the item was deleted (with its person) or demoted meanwhile.
+	t.returnOld(partItem)
+	return nil
+}
+
+// personPart adds the person's part to t, and the demotion of the previous primary: a
+// create counts the item under the cap and checks that the person exists and is not
+// being deleted; a write that changes which item is primary moves the pointer. Other
+// updates and deletes need no part here: their version condition fails if the item was
+// deleted (with its person) or demoted meanwhile. It returns the demoted item's new state.
+func (r *Related[T, P]) personPart(t *tx, w *write[T], prof profile, movesPointer, nowPrimary bool, demoted *T) ([]T, error) {
+	changed := []T{}
 	var upd expression.UpdateBuilder
 	cond := usableCond()
 	person := w.op == opCreate || movesPointer
@@ -317,7 +399,6 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 		upd = upd.Add(count, expression.Value(1))
 		cond = cond.And(expression.Or(expression.AttributeNotExists(count), count.LessThan(expression.Value(MaxRelatedPerKind))))
 	}
-	w.demoting = ""
 	if movesPointer {
 		attr := expression.Name(r.kind.PrimaryAttr)
 		prev := prof.pointer(r.kind)
@@ -329,11 +410,14 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 		switch {
 		case nowPrimary && prev != w.id:
 			upd = upd.Set(attr, expression.Value(w.id))
-			if prev != "" && prev != w.staleDemotion {
-				w.demoting = prev
-				t.update(partDemote, key(personPK(w.personID), r.kind.sk(prev)),
-					expression.Set(expression.Name(attrIsPrimary), expression.Value(false)).Add(expression.Name(AttrVersion), expression.Value(1)),
-					expression.AttributeExists(expression.Name(AttrPK)))
+			// A pointer to an item that does not exist (data written around the store)
+			// has nothing to demote: it just moves.
+			if demoted != nil {
+				d, err := r.demotion(t, demoted)
+				if err != nil {
+					return nil, err
+				}
+				changed = append(changed, d)
 			}
 		case !nowPrimary && prev == w.id:
 			upd = upd.Remove(attr)
@@ -348,17 +432,25 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (*T, error) {
 	if person {
 		t.updateReturningOld(partPerson, key(personPK(w.personID), profileSK), upd, cond)
 	}
+	return changed, nil
+}
 
-	var ce *conditionError
-	switch err := t.commit(ctx, r.s.db); {
-	case errors.Is(err, errConflict):
-		return nil, errRetry
-	case errors.As(err, &ce):
-		return nil, r.failed(ctx, w, ce)
-	case err != nil:
-		return nil, r.wrap(w.id, err)
+// demotion adds the demotion of the previous primary prev to t, on condition that prev
+// is still the version read, and returns its new state.
+func (r *Related[T, P]) demotion(t *tx, prev *T) (T, error) {
+	d := *prev
+	pk := P(&d).itemKey()
+	ver := P(&d).versioned()
+	pr, ok := any(P(&d)).(interface{ primary() *Primary })
+	if !ok {
+		return d, fmt.Errorf("%s has no primary flag to demote", r.kind.Entity)
 	}
-	return next, nil
+	t.update(partDemote, key(personPK(pk.PersonID), r.kind.sk(pk.ID)),
+		expression.Set(expression.Name(attrIsPrimary), expression.Value(false)).Add(expression.Name(AttrVersion), expression.Value(1)),
+		expression.Name(AttrVersion).Equal(expression.Value(ver.Version)))
+	pr.primary().IsPrimary = false
+	ver.Version++
+	return d, nil
 }
 
 // failed turns the failed conditions of a commit into the write's result.
@@ -374,19 +466,25 @@ func (r *Related[T, P]) failed(ctx context.Context, w *write[T], ce *conditionEr
 		// The pointer moved since it was read.
 		return errRetry
 	}
+	if !ce.failed(partItem) || (w.op != opCreate && w.ifVersion == 0) {
+		// The previous primary, or the item, changed since they were read (or the item is
+		// gone, which the next read tells).
+		return errRetry
+	}
+	var stored *T
+	if old := ce.old[partItem]; old != nil {
+		stored = new(T)
+		if err := unmarshal(old, stored); err != nil {
+			return fmt.Errorf("unmarshal %s %s: %w", r.kind.Entity, w.id, err)
+		}
+	}
 	switch {
-	case ce.failed(partItem) && w.op == opCreate:
-		return r.wrap(w.id, ErrAlreadyExists)
-	case ce.failed(partItem) && w.ifVersion != 0:
-		return r.wrap(w.id, ErrVersionMismatch)
-	case ce.only(partDemote):
-		// The pointer names a previous primary that no longer exists: move the pointer
-		// without demoting it.
-		w.staleDemotion = w.demoting
-		return errRetry
+	case w.op == opCreate:
+		return r.wrap(w.id, conflict[T, P](stored, ErrAlreadyExists))
+	case stored == nil:
+		return errRetry // deleted meanwhile: the next read says not found
 	default:
-		// The item changed since it was read (or is gone, which the next read tells).
-		return errRetry
+		return r.wrap(w.id, conflict[T, P](stored, ErrVersionMismatch))
 	}
 }
 

@@ -104,7 +104,8 @@ func testRelatedCRUD[T any, P persons.Record[T]](t *testing.T, of func(*persons.
 	wantField(t, err, "personId")
 
 	// Patch: merge semantics, version bump, stale version rejected.
-	patched, err := r.Update(ctx, p.ID, id, merge[T](kc.patch), 1)
+	w, err := r.Update(ctx, p.ID, id, merge[T](kc.patch), 1)
+	patched := w.Item
 	if err != nil || !kc.patched(patched) || versionOf[T, P](patched) != 2 {
 		t.Fatalf("Patch = %+v, %v", patched, err)
 	}
@@ -121,7 +122,8 @@ func testRelatedCRUD[T any, P persons.Record[T]](t *testing.T, of func(*persons.
 	}
 
 	// Replace: all fields, stale version rejected, missing item not found.
-	replaced, err := r.Replace(ctx, p.ID, id, kc.valid(), 2)
+	w, err = r.Replace(ctx, p.ID, id, kc.valid(), 2)
+	replaced := w.Item
 	if err != nil || kc.patched(replaced) || versionOf[T, P](replaced) != 3 || idOf[T, P](replaced) != id {
 		t.Fatalf("Replace = %+v, %v", replaced, err)
 	}
@@ -236,7 +238,7 @@ func TestPrimarySwitches(t *testing.T) {
 	}
 	// b becomes primary: a is demoted (and its version bumped) in the same transaction.
 	b2, err := r.Update(ctx, p.ID, b.ID, merge[persons.ContactInfo](`{"isPrimary":true}`), b.Version)
-	if err != nil || !b2.IsPrimary {
+	if err != nil || !b2.Item.IsPrimary {
 		t.Fatal(b2, err)
 	}
 	a2, _ := r.Get(ctx, p.ID, a.ID)
@@ -334,8 +336,9 @@ func TestInterruptedCascadeDeleteCanBeRerun(t *testing.T) {
 	}
 }
 
-// TestRequestCounts pins the number of DynamoDB requests of each operation, and how many
-// of them are transactions (which cost twice the write units of single-item writes).
+// TestRequestCounts pins the number of DynamoDB requests of each operation, how many of
+// them are transactions (which cost twice the write units of single-item writes) and how
+// many write at all: a write that changes nothing, or that is refused, writes nothing.
 func TestRequestCounts(t *testing.T) {
 	var ops opRecorder
 	f := newFixture(t, ops.install)
@@ -344,49 +347,101 @@ func TestRequestCounts(t *testing.T) {
 	emp := mustCreate(t, f.store.Employments(), p.ID, newEmployment())
 	a, c, e := f.store.Addresses(), f.store.Contacts(), f.store.Employments()
 	var cid string
+	// conflict runs a write that must be refused with a ConflictError.
+	conflict := func(err error) error {
+		var ce *persons.ConflictError
+		if !errors.As(err, &ce) || ce.Current == nil {
+			return fmt.Errorf("want a conflict with the current item, got %v", err)
+		}
+		return nil
+	}
 	tests := []struct {
-		name string
-		want int64
-		tx   int // TransactWriteItems among them
-		op   func(ctx context.Context) error
+		name   string
+		want   int64
+		tx     int // TransactWriteItems among them
+		writes int // write requests among them
+		op     func(ctx context.Context) error
 	}{
-		{"CreatePerson", 2, 0, func(ctx context.Context) error { _, err := f.store.CreatePerson(ctx, newPerson("B", "C")); return err }},
-		{"GetPerson", 1, 0, func(ctx context.Context) error { _, err := f.store.GetPerson(ctx, p.ID); return err }},
-		{"GetPersonDetails", 1, 0, func(ctx context.Context) error { _, err := f.store.GetPersonDetails(ctx, p.ID); return err }},
-		{"ListPersons", 1, 0, func(ctx context.Context) error {
+		{"CreatePerson", 2, 0, 1, func(ctx context.Context) error { _, err := f.store.CreatePerson(ctx, newPerson("B", "C")); return err }},
+		{"CreatePerson, id taken", 2, 0, 1, func(ctx context.Context) error {
+			np := newPerson("B", "C")
+			np.ID = p.ID
+			_, err := f.store.CreatePerson(ctx, np)
+			return conflict(err)
+		}},
+		{"GetPerson", 1, 0, 0, func(ctx context.Context) error { _, err := f.store.GetPerson(ctx, p.ID); return err }},
+		{"GetPersonDetails", 1, 0, 0, func(ctx context.Context) error { _, err := f.store.GetPersonDetails(ctx, p.ID); return err }},
+		{"ListPersons", 1, 0, 0, func(ctx context.Context) error {
 			_, err := f.store.ListPersons(ctx, persons.ListPersonsOptions{})
 			return err
 		}},
-		{"PatchPerson", 2, 0, func(ctx context.Context) error {
+		{"PatchPerson", 2, 0, 1, func(ctx context.Context) error {
 			_, err := f.store.UpdatePerson(ctx, p.ID, merge[persons.Person](`{"firstName":"X"}`), 0)
 			return err
 		}},
-		{"List related", 2, 0, func(ctx context.Context) error { _, err := a.List(ctx, p.ID, persons.ListOptions{}); return err }},
-		{"Get related", 1, 0, func(ctx context.Context) error { _, err := a.Get(ctx, p.ID, addr.ID); return err }},
-		{"Create related (not primary)", 1, 1, func(ctx context.Context) error {
-			v, err := c.Create(ctx, p.ID, newContact(false))
-			cid = v.ID
+		{"PatchPerson {} (no change)", 1, 0, 0, func(ctx context.Context) error {
+			_, err := f.store.UpdatePerson(ctx, p.ID, merge[persons.Person](`{}`), 0)
 			return err
 		}},
-		{"Create related (primary)", 2, 1, func(ctx context.Context) error { _, err := c.Create(ctx, p.ID, newContact(true)); return err }},
-		{"Patch related (not primary)", 2, 0, func(ctx context.Context) error {
+		{"PatchPerson, same values and server-owned fields (no change)", 1, 0, 0, func(ctx context.Context) error {
+			_, err := f.store.UpdatePerson(ctx, p.ID, merge[persons.Person](
+				`{"firstName":"X","version":7,"updatedAt":"2001-01-01T00:00:00Z","createdAt":"2001-01-01T00:00:00Z"}`), 0)
+			return err
+		}},
+		{"PatchPerson, stale version", 1, 0, 0, func(ctx context.Context) error {
+			_, err := f.store.UpdatePerson(ctx, p.ID, merge[persons.Person](`{}`), 1)
+			return conflict(err)
+		}},
+		{"List related", 2, 0, 0, func(ctx context.Context) error { _, err := a.List(ctx, p.ID, persons.ListOptions{}); return err }},
+		{"Get related", 1, 0, 0, func(ctx context.Context) error { _, err := a.Get(ctx, p.ID, addr.ID); return err }},
+		{"Create related (not primary)", 1, 1, 1, func(ctx context.Context) error {
+			v, err := c.Create(ctx, p.ID, newContact(false))
+			cid = v.Item.ID
+			return err
+		}},
+		{"Create related, id taken", 1, 1, 1, func(ctx context.Context) error {
+			v := newContact(false)
+			v.ID = cid
+			_, err := c.Create(ctx, p.ID, v)
+			return conflict(err)
+		}},
+		{"Create related (primary, none before)", 2, 1, 1, func(ctx context.Context) error { _, err := c.Create(ctx, p.ID, newContact(true)); return err }},
+		{"Create related (primary, demoting one)", 3, 1, 1, func(ctx context.Context) error { _, err := c.Create(ctx, p.ID, newContact(true)); return err }},
+		{"Patch related (not primary)", 2, 0, 1, func(ctx context.Context) error {
 			_, err := e.Update(ctx, p.ID, emp.ID, merge[persons.Employment](`{"position":"Lead"}`), 0)
 			return err
 		}},
-		{"Patch related (becomes primary)", 2, 1, func(ctx context.Context) error {
+		{"Patch related {} (no change)", 1, 0, 0, func(ctx context.Context) error {
+			_, err := e.Update(ctx, p.ID, emp.ID, merge[persons.Employment](`{}`), 0)
+			return err
+		}},
+		{"Patch related, same values and version (no change)", 1, 0, 0, func(ctx context.Context) error {
+			_, err := e.Update(ctx, p.ID, emp.ID, merge[persons.Employment](`{"position":"Lead","version":99}`), 0)
+			return err
+		}},
+		{"Patch related, stale version", 1, 0, 0, func(ctx context.Context) error {
+			_, err := e.Update(ctx, p.ID, emp.ID, merge[persons.Employment](`{}`), 1)
+			return conflict(err)
+		}},
+		{"Patch related (becomes primary, demoting one)", 3, 1, 1, func(ctx context.Context) error {
 			_, err := c.Update(ctx, p.ID, cid, merge[persons.ContactInfo](`{"isPrimary":true}`), 0)
 			return err
 		}},
-		{"Replace related", 2, 0, func(ctx context.Context) error {
+		{"Replace related", 2, 0, 1, func(ctx context.Context) error {
 			_, err := e.Replace(ctx, p.ID, emp.ID, newEmployment(), 0)
 			return err
 		}},
-		{"Delete related", 2, 0, func(ctx context.Context) error { return e.Delete(ctx, p.ID, emp.ID, 0) }},
-		{"Patch related (primary stays primary)", 2, 0, func(ctx context.Context) error {
+		{"Replace related, equal to the stored item (no change)", 1, 0, 0, func(ctx context.Context) error {
+			_, err := e.Replace(ctx, p.ID, emp.ID, newEmployment(), 0)
+			return err
+		}},
+		{"Delete related", 2, 0, 1, func(ctx context.Context) error { return e.Delete(ctx, p.ID, emp.ID, 0) }},
+		{"Patch related (primary stays primary)", 2, 0, 1, func(ctx context.Context) error {
 			_, err := a.Update(ctx, p.ID, addr.ID, merge[persons.Address](`{"city":"Shelbyville"}`), 0)
 			return err
 		}},
-		{"DeletePerson (3 related)", 5, 0, func(ctx context.Context) error { return f.store.DeletePerson(ctx, p.ID, 0) }},
+		{"DeletePerson, stale version", 1, 0, 1, func(ctx context.Context) error { return conflict(f.store.DeletePerson(ctx, p.ID, 1)) }},
+		{"DeletePerson (4 related)", 5, 0, 3, func(ctx context.Context) error { return f.store.DeletePerson(ctx, p.ID, 0) }},
 	}
 	for _, tt := range tests {
 		ops.reset()
@@ -397,7 +452,10 @@ func TestRequestCounts(t *testing.T) {
 		if n := ops.count("TransactWriteItems"); n != tt.tx {
 			t.Errorf("%s: %d transactions, want %d", tt.name, n, tt.tx)
 		}
-		t.Logf("%-40s %d requests, %d transactions", tt.name, got, ops.count("TransactWriteItems"))
+		if n := ops.writes(); n != tt.writes {
+			t.Errorf("%s: %d write requests, want %d", tt.name, n, tt.writes)
+		}
+		t.Logf("%-60s %d requests, %d transactions, %d writes", tt.name, got, ops.count("TransactWriteItems"), ops.writes())
 	}
 }
 
@@ -417,6 +475,15 @@ func (r *opRecorder) install(o *dynamodb.Options) {
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
 	})
+}
+
+// writes counts the requests that write (successfully or not).
+func (r *opRecorder) writes() int {
+	n := 0
+	for _, op := range []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"} {
+		n += r.count(op)
+	}
+	return n
 }
 
 func (r *opRecorder) reset() {

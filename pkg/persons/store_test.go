@@ -215,7 +215,7 @@ func TestListPersonsPagesInNameOrder(t *testing.T) {
 	if err != nil || all.NextCursor != "" {
 		t.Fatalf("prefix page: %+v %v", all, err)
 	}
-	_, err = f.store.ListPersons(ctx, persons.ListPersonsOptions{Limit: 101})
+	_, err = f.store.ListPersons(ctx, persons.ListPersonsOptions{Limit: persons.MaxPersonsLimit + 1})
 	wantField(t, err, "limit")
 	_, err = f.store.ListPersons(ctx, persons.ListPersonsOptions{Cursor: "garbage"})
 	wantErr(t, err, persons.ErrInvalidCursor)
@@ -365,7 +365,7 @@ func mustCreate[T any, P persons.Record[T]](t *testing.T, r *persons.Related[T, 
 	if err != nil {
 		t.Fatalf("create %s: %v", r.Kind().Entity, err)
 	}
-	return got
+	return got.Item
 }
 
 func TestCascadeDelete(t *testing.T) {

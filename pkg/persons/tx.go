@@ -60,7 +60,18 @@ func (t *tx) update(name part, key map[string]types.AttributeValue, upd expressi
 
 // updateReturningOld is update, asking for the item as it was should cond fail.
 func (t *tx) updateReturningOld(name part, key map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) {
-	t.writes = append(t.writes, txWrite{name: name, key: key, update: &upd, cond: &cond, returnOld: true})
+	t.update(name, key, upd, cond)
+	t.returnOld(name)
+}
+
+// returnOld asks for the item as it was should the condition of part name fail: a
+// conflict then reports the stored item without another read.
+func (t *tx) returnOld(name part) {
+	for i := range t.writes {
+		if t.writes[i].name == name {
+			t.writes[i].returnOld = true
+		}
+	}
 }
 
 // del deletes the item at key; cond may be nil.

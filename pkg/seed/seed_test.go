@@ -155,8 +155,8 @@ func TestSeededPrimaryPointer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if old.IsPrimary || !created.IsPrimary {
-		t.Errorf("after creating a new primary address: seeded primary isPrimary=%v, new isPrimary=%v", old.IsPrimary, created.IsPrimary)
+	if old.IsPrimary || !created.Item.IsPrimary {
+		t.Errorf("after creating a new primary address: seeded primary isPrimary=%v, new isPrimary=%v", old.IsPrimary, created.Item.IsPrimary)
 	}
 }
 
