@@ -14,6 +14,8 @@ export interface Resource {
   hasChanged: boolean
   /** PATCH (default) sends mutation.changes as a merge patch; PUT sends the whole item. */
   update: 'PATCH' | 'PUT'
+  /** Called after an item is deleted on the server (a person's delete cascades). */
+  deleted?: (id: string) => Promise<unknown>
 }
 
 /** Members the server owns: never sent. */
@@ -111,6 +113,7 @@ export function mutationHandlers<T extends Versioned>(client: PersonsClient, res
           }
           client.forget(path)
           await collection.utils.writeDelete(m.key)
+          await resource.deleted?.(m.key).catch(() => undefined)
         }),
       ),
     )

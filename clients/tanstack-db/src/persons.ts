@@ -49,7 +49,14 @@ export interface PersonsPlan {
 
 export function personsCollectionOptions(config: PersonsCollectionConfig) {
   const { client, queryClient, syncMode = 'eager', pageSize = 1000, queryKey = ['persons'] } = config
-  const handlers = mutationHandlers<Person>(client, { path: '/persons', hasChanged: false, update: 'PATCH' })
+  const handlers = mutationHandlers<Person>(client, {
+    path: '/persons',
+    hasChanged: false,
+    update: 'PATCH',
+    // The server deleted the person's related items too: the related collections of this
+    // QueryClient (keys ['persons', id, ...]) refetch, find no person and become empty.
+    deleted: (id) => queryClient.invalidateQueries({ queryKey: ['persons', id] }),
+  })
   return queryCollectionOptions<Person>({
     id: config.id,
     queryClient,
