@@ -10,16 +10,16 @@ import type { Versioned } from './types.js'
 export interface Resource {
   /** The list path, e.g. /persons or /persons/{personId}/addresses. */
   path: string
-  /** Related items answer writes with the item plus `changed`: the other items it changed. */
-  hasChanged: boolean
   /** PATCH (default) sends mutation.changes as a merge patch; PUT sends the whole item. */
   update: 'PATCH' | 'PUT'
+  /** Turns a server item into a collection row (the persons collection adds sortKey). */
+  toRow?: (item: any) => any
   /** Called after an item is deleted on the server (a person's delete cascades). */
   deleted?: (id: string) => Promise<unknown>
 }
 
-/** Members the server owns: never sent. */
-const serverOwned = new Set(['version', 'createdAt', 'updatedAt', 'changed'])
+/** Members never sent: the server owns them, or they are the client's (sortKey). */
+const notSent = new Set(['version', 'createdAt', 'updatedAt', 'changed', 'sortKey'])
 
 type Utils<T extends Versioned> = QueryCollectionUtils<T, string, T>
 type WriteAnswer<T> = T & { changed?: T[] }
@@ -30,7 +30,7 @@ export function mutationHandlers<T extends Versioned>(client: PersonsClient, res
   /** Writes the server's answer into the collection: the item and what else it changed. */
   async function apply(collection: Collection<T, string, Utils<T>>, answer: WriteAnswer<T>) {
     const { changed = [], ...item } = answer
-    const items = [item as unknown as T, ...changed]
+    const items = [item as unknown as T, ...changed].map((it) => (resource.toRow ? resource.toRow(it) : it) as T)
     for (const it of items) client.see(itemPath(it.id), it)
     await collection.utils.writeUpsert(items)
   }
@@ -124,7 +124,7 @@ export function mutationHandlers<T extends Versioned>(client: PersonsClient, res
 }
 
 function strip(item: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).filter(([k]) => !serverOwned.has(k)))
+  return Object.fromEntries(Object.entries(item).filter(([k]) => !notSent.has(k)))
 }
 
 /** Whether stored holds every member of sent (dates compared as instants, null as absent). */

@@ -1,39 +1,42 @@
 // The persons list's order, as the server sorts it (GSI1's sort key): the case-folded NFC
-// last name, then the case-folded first name, then the id, compared by code point (the
-// byte order of UTF-8). Give compareNames to a live query's orderBy on lastName (and
-// firstName) so that local order and the server's pages agree.
+// last name, then the case-folded first name, then the id. The persons collection gives
+// every row that key as `sortKey`; a live query ordered by it (stringSort 'lexical') sorts
+// exactly as the server pages, so order, limit and cursors can be pushed down.
 import type { Person } from './types.js'
 
+/** A person as the persons collection holds it: the server's item plus its list position. */
+export type PersonRow = Person & {
+  /** Client-side, never sent: foldName(lastName) U+001F foldName(firstName) U+001F id. */
+  sortKey: string
+}
+
+/** Separates the parts of a sortKey; sorts below every character a name may hold. */
+export const SEP = '\u001f'
+
 /**
- * The name as the server orders and prefix-matches it: NFC, trimmed, case-folded.
- * JavaScript has no Unicode case folding; upper- then lower-casing matches it for every
- * name but a few polytonic Greek and Cherokee letters.
+ * A name as the server orders and prefix-matches it: trimmed, NFC, case-folded.
+ * JavaScript has no Unicode case folding; upper- then lower-casing equals it for every
+ * name but a few Cherokee and polytonic Greek letters.
  */
 export function foldName(name: string): string {
-  return name.normalize('NFC').trim().toUpperCase().toLowerCase()
+  return name.trim().normalize('NFC').toUpperCase().toLowerCase()
 }
 
-/** Compares strings by code point (UTF-16 puts U+E000..U+FFFF after astral characters). */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i)
-    const y = b.charCodeAt(i)
-    if (x === y) continue
-    const xs = x >= 0xd800 && x < 0xe000
-    const ys = y >= 0xd800 && y < 0xe000
-    if (xs !== ys) return xs ? 1 : -1
-    return x - y
-  }
-  return a.length - b.length
+export function sortKey(p: Pick<Person, 'lastName' | 'firstName' | 'id'>): string {
+  return foldName(p.lastName) + SEP + foldName(p.firstName) + SEP + p.id.toLowerCase()
 }
 
-/** The server's order of two names (for orderBy's `compare` with stringSort: 'custom'). */
-export function compareNames(a: string, b: string): number {
-  return compareCodePoints(foldName(a), foldName(b))
+/** The row of a person: the item with its sortKey (also for inserts). */
+export function withSortKey<T extends Pick<Person, 'lastName' | 'firstName' | 'id'>>(p: T): T & { sortKey: string } {
+  return { ...p, sortKey: sortKey(p) }
 }
 
-/** The server's order of two persons: last name, first name, id. */
-export function comparePersons(a: Person, b: Person): number {
-  return compareNames(a.lastName, b.lastName) || compareNames(a.firstName, b.firstName) || compareCodePoints(a.id, b.id)
+/**
+ * The server's order of two persons. (Strings compare by UTF-16 code unit here and by
+ * code point on the server: they differ only between astral characters and U+E000..U+FFFF.)
+ */
+export function comparePersons(a: Pick<Person, 'lastName' | 'firstName' | 'id'>, b: Pick<Person, 'lastName' | 'firstName' | 'id'>): number {
+  const x = sortKey(a)
+  const y = sortKey(b)
+  return x < y ? -1 : x > y ? 1 : 0
 }

@@ -1,12 +1,12 @@
 // The persons collection: eager (every person, in pages of up to 1,000) or on demand (each
 // live query's where/orderBy/limit pushed down to GET /persons as far as the server can
 // answer it; whatever it cannot is filtered here).
-import { compileSingleRowExpression, toBooleanPredicate, type IR, type LoadSubsetOptions } from '@tanstack/db'
+import { compileSingleRowExpression, parseLoadSubsetOptions, toBooleanPredicate, type IR, type LoadSubsetOptions } from '@tanstack/db'
 import { queryCollectionOptions } from '@tanstack/query-db-collection'
 import type { QueryClient } from '@tanstack/query-core'
 import { ApiError, type PersonsClient } from './client.js'
 import { mutationHandlers } from './handlers.js'
-import { compareNames } from './order.js'
+import { SEP, withSortKey, type PersonRow } from './order.js'
 import type { Person } from './types.js'
 
 export interface PersonsCollectionConfig {
@@ -30,34 +30,40 @@ interface PersonsPage {
 export interface PersonsQuery {
   /** Last-name prefix, case-insensitive. */
   q?: string
-  /** Exact last name. */
+  /** Last name, case-insensitive. */
   lastName?: string
   gender?: string
-  /** dateOfBirth on or after / on or before (RFC 3339 or a date). */
+  /** dateOfBirth on or after / on or before (inclusive; RFC 3339 or a date). */
   bornFrom?: string
   bornTo?: string
-  /** The list's order: asc (default) or desc. */
+  /** asc (default) or desc. */
   order?: 'asc' | 'desc'
+  /** A value cursor: the list starts after this person (all three or none). */
+  afterLastName?: string
+  afterFirstName?: string
+  afterId?: string
 }
 
-/** What part of a load the server answers: its parameters, and whether it pages in our order. */
+/** What the server answers of a subset: its parameters, and how many rows to read. */
 export interface PersonsPlan {
   query: PersonsQuery
-  /** The leading orderBy is lastName in the server's order (compareNames): pages come in order. */
-  ordered: boolean
+  /** Rows wanted in the server's order (orderBy sortKey); undefined: every match. */
+  limit?: number
+  /** Whether every where term went to the server (the server's limit then counts matches). */
+  exact: boolean
 }
 
 export function personsCollectionOptions(config: PersonsCollectionConfig) {
   const { client, queryClient, syncMode = 'eager', pageSize = 1000, queryKey = ['persons'] } = config
-  const handlers = mutationHandlers<Person>(client, {
+  const handlers = mutationHandlers<PersonRow>(client, {
     path: '/persons',
-    hasChanged: false,
     update: 'PATCH',
+    toRow: withSortKey,
     // The server deleted the person's related items too: the related collections of this
     // QueryClient (keys ['persons', id, ...]) refetch, find no person and become empty.
     deleted: (id) => queryClient.invalidateQueries({ queryKey: ['persons', id] }),
   })
-  return queryCollectionOptions<Person>({
+  return queryCollectionOptions<PersonRow>({
     id: config.id,
     queryClient,
     queryKey: [...queryKey],
@@ -74,85 +80,94 @@ export function personsCollectionOptions(config: PersonsCollectionConfig) {
 }
 
 /**
- * Loads the persons a subset asks for (all of them without one). Rows come back in the
- * server's order; the served prefix of an ordered, limited subset includes every row that
- * ties with its last one on the leading order value, as TanStack DB expects.
+ * Loads the persons a subset asks for (every person without one), in the server's order.
+ * Where terms the server cannot answer are applied here; an ordered, limited subset reads
+ * pages until it has its rows.
  */
 export async function loadPersons(
   client: PersonsClient,
   subset: LoadSubsetOptions | undefined,
   pageSize = 1000,
   signal?: AbortSignal,
-): Promise<Person[]> {
+): Promise<PersonRow[]> {
   const plan = planPersons(subset)
   const where = subset?.where ? compileSingleRowExpression(subset.where) : undefined
-  const matches = (p: Person) => !where || toBooleanPredicate(where(p as unknown as Record<string, unknown>))
-  const from = plan.ordered ? cursorValue(subset) : undefined
-  const desc = plan.query.order === 'desc'
-  const limit = plan.ordered ? subset?.limit : undefined
-
-  const rows: Person[] = []
-  let cursor: string | undefined
+  const rows: PersonRow[] = []
+  let query: Record<string, string | number | undefined> = { ...plan.query }
   for (;;) {
-    const page = await client.request<PersonsPage>('GET', '/persons', {
-      query: { ...plan.query, limit: pageSize, cursor },
-      signal,
-    })
+    const want = plan.limit === undefined ? pageSize : Math.min(pageSize, plan.exact ? plan.limit - rows.length : pageSize)
+    const page = await client.request<PersonsPage>('GET', '/persons', { query: { ...query, limit: want }, signal })
     for (const p of page.body.items) {
-      if (from !== undefined) {
-        const c = compareNames(p.lastName, from)
-        if (desc ? c > 0 : c < 0) continue // before the cursor (its ties included)
-      }
-      if (!matches(p)) continue
-      if (limit !== undefined && rows.length >= limit && compareNames(p.lastName, rows[rows.length - 1].lastName) !== 0) {
-        return rows // the prefix is served, ties included
-      }
-      rows.push(p)
+      const row = withSortKey(p)
+      if (where && !toBooleanPredicate(where(row))) continue
+      rows.push(row)
+      if (rows.length === plan.limit) return rows
     }
-    cursor = page.body.nextCursor
-    if (!cursor) return rows
+    if (!page.body.nextCursor) return rows
+    // the next page: the same list, from the cursor (which replaces a value cursor)
+    const { afterLastName: _l, afterFirstName: _f, afterId: _i, ...rest } = query
+    query = { ...rest, cursor: page.body.nextCursor }
   }
 }
 
 type Expr = IR.BasicExpression
 
 /**
- * Maps a subset to GET /persons parameters: the top-level AND of the where clause, term by
- * term (lastName prefix via like/ilike 'x%', lastName eq, gender eq, dateOfBirth bounds),
- * and the order when the leading orderBy is lastName compared with compareNames. Terms it
- * cannot map are left to the local filter; the parameters only ever narrow to a superset.
+ * Maps a subset to GET /persons parameters. Where: the top-level AND, term by term
+ * (lastName prefix via like/ilike 'x%', lastName eq, gender eq, dateOfBirth bounds); a term
+ * it cannot map is left to the local filter, so the server answers a superset. Order: when
+ * the subset is ordered by sortKey (stringSort 'lexical'), its direction, limit and cursor
+ * go to the server too; any other order loads every match (TanStack DB sorts locally).
  */
 export function planPersons(subset: LoadSubsetOptions | undefined): PersonsPlan {
   const query: PersonsQuery = {}
+  let exact = true
   for (const term of conjuncts(subset?.where)) {
     const t = comparison(term)
-    if (!t) continue
-    const { op, field, value } = t
-    if (field === 'lastName' && typeof value === 'string') {
-      if ((op === 'like' || op === 'ilike') && /^[^%_]+%$/.test(value) && query.q === undefined) query.q = value.slice(0, -1)
-      else if (op === 'eq' && query.lastName === undefined) query.lastName = value
-    } else if (field === 'gender' && op === 'eq' && typeof value === 'string') {
-      query.gender = value
-    } else if (field === 'dateOfBirth' && (typeof value === 'string' || value instanceof Date)) {
-      const at = value instanceof Date ? value.toISOString() : value
-      if (op === 'gt' || op === 'gte') query.bornFrom = at
-      if (op === 'lt' || op === 'lte') query.bornTo = at
+    const v = t?.value instanceof Date ? t.value.toISOString() : t?.value
+    if (t?.field === 'lastName' && typeof v === 'string' && (t.op === 'like' || t.op === 'ilike') && /^[^%_]+%$/.test(v) && !query.q) {
+      query.q = v.slice(0, -1)
+      exact &&= t.op === 'ilike'
+    } else if (t?.field === 'lastName' && t.op === 'eq' && typeof v === 'string' && !query.lastName) {
+      query.lastName = v
+      exact = false // the server compares case-insensitively
+    } else if (t?.field === 'gender' && t.op === 'eq' && typeof v === 'string' && !query.gender) {
+      query.gender = v
+    } else if (t?.field === 'dateOfBirth' && typeof v === 'string' && (t.op === 'gte' || t.op === 'gt') && !query.bornFrom) {
+      query.bornFrom = v
+      exact &&= t.op === 'gte'
+    } else if (t?.field === 'dateOfBirth' && typeof v === 'string' && (t.op === 'lte' || t.op === 'lt') && !query.bornTo) {
+      query.bornTo = v
+      exact &&= t.op === 'lte'
+    } else {
+      exact = false
     }
   }
-  const first = subset?.orderBy?.[0]
-  const ordered =
-    first !== undefined &&
-    isRef(first.expression, 'lastName') &&
-    first.compareOptions.stringSort === 'custom' &&
-    first.compareOptions.compare === compareNames
-  if (ordered && first.compareOptions.direction === 'desc') query.order = 'desc'
-  return { query, ordered }
+  const first = sorts(subset)[0]
+  if (!first || first.field.join('.') !== 'sortKey' || first.stringSort !== 'lexical') {
+    return { query, exact } // no order the server knows: every match
+  }
+  if (first.direction === 'desc') query.order = 'desc'
+  // a cursor continues after the row whose sortKey is its value
+  const from = subset?.cursor ? comparison(subset.cursor.whereFrom) : undefined
+  if (from?.field === 'sortKey' && typeof from.value === 'string') {
+    const [afterLastName, afterFirstName, afterId] = from.value.split(SEP)
+    Object.assign(query, { afterLastName, afterFirstName, afterId })
+  }
+  const limit = subset?.limit === undefined ? undefined : subset.limit + (subset.cursor ? 0 : (subset.offset ?? 0))
+  return { query, exact, limit }
 }
 
-/** The leading order value a cursor continues from (whereFrom: gt/lt(lastName, value)). */
-function cursorValue(subset: LoadSubsetOptions | undefined): string | undefined {
-  const t = subset?.cursor ? comparison(subset.cursor.whereFrom) : undefined
-  return t && t.field === 'lastName' && typeof t.value === 'string' ? t.value : undefined
+/**
+ * The subset's order, by TanStack DB's parseLoadSubsetOptions (given no where: it throws
+ * on like/ilike and or, which the where mapping above handles itself).
+ */
+function sorts(subset: LoadSubsetOptions | undefined) {
+  try {
+    return parseLoadSubsetOptions({ orderBy: subset?.orderBy, limit: subset?.limit }).sorts
+  } catch {
+    return [] // an expression, not a field: not the server's order
+  }
 }
 
 function conjuncts(e: Expr | undefined): Expr[] {
@@ -173,10 +188,6 @@ function comparison(e: Expr): { op: string; field: string; value: unknown } | un
 
 function fieldOf(ref: IR.PropRef): string {
   return ref.path.length === 1 ? ref.path[0] : ''
-}
-
-function isRef(e: Expr, field: string): boolean {
-  return e.type === 'ref' && fieldOf(e) === field
 }
 
 /** GET /persons/{id}, or undefined if there is no such person. */

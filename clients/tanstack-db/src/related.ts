@@ -24,7 +24,7 @@ export function relatedCollectionOptions<K extends RelatedKind>(config: RelatedC
   type T = RelatedItems[K]
   const { client, queryClient, personId, kind, details } = config
   const path = `/persons/${personId}/${kind}`
-  const handlers = mutationHandlers<T>(client, { path, hasChanged: true, update: config.update ?? 'PATCH' })
+  const handlers = mutationHandlers<T>(client, { path, update: config.update ?? 'PATCH' })
   return queryCollectionOptions<T>({
     id: config.id ?? `persons/${personId}/${kind}`,
     queryClient,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { createCollection, type Collection } from '@tanstack/db'
 import { QueryClient } from '@tanstack/query-core'
-import { PersonsClient, personsCollectionOptions, relatedCollectionOptions, type ClientOptions } from '../src/index.js'
+import { PersonsClient, personsCollectionOptions, relatedCollectionOptions, sortKey, type ClientOptions } from '../src/index.js'
 import type { RelatedKind } from '../src/types.js'
 
 const run = promisify(execFile)
@@ -149,8 +149,14 @@ export function rows<T extends { id: string }>(c: Collection<T, any, any>): T[] 
   return [...c.values()].map((r) => plain(r as T)).sort(byId)
 }
 
+/**
+ * An item as the server sends it: without TanStack DB's virtual $ members and without the
+ * persons collection's sortKey (checked to be right first).
+ */
 export function plain<T extends object>(item: T): T {
-  return Object.fromEntries(Object.entries(item).filter(([k]) => !k.startsWith('$'))) as T
+  const r = item as Record<string, any>
+  if ('sortKey' in r && r.sortKey !== sortKey(r as any)) throw new Error(`stale sortKey ${r.sortKey} in ${JSON.stringify(r)}`)
+  return Object.fromEntries(Object.entries(item).filter(([k]) => !k.startsWith('$') && k !== 'sortKey')) as T
 }
 
 export function byId(a: { id?: unknown }, b: { id?: unknown }): number {
@@ -163,12 +169,12 @@ export async function fetchJson<T>(url: string): Promise<{ status: number; body:
   return { status: res.status, body: (await res.json().catch(() => undefined)) as T }
 }
 
-export async function serverList<T extends { id: string }>(baseUrl: string, path: string): Promise<T[]> {
+export async function serverList<T extends { id: string }>(baseUrl: string, path: string, limit = 100): Promise<T[]> {
   const items: T[] = []
   let cursor: string | undefined
   do {
     const u = new URL(baseUrl + path)
-    u.searchParams.set('limit', '100')
+    u.searchParams.set('limit', String(limit))
     if (cursor) u.searchParams.set('cursor', cursor)
     const { status, body } = await fetchJson<{ items: T[]; nextCursor?: string }>(String(u))
     if (status === 404) return []

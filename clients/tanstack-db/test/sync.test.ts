@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createCollection, type Collection } from '@tanstack/db'
-import { ApiError, newId, personDetailsCollectionOptions, type ContactInfo, type Person } from '../src/index.js'
+import { ApiError, newId, personDetailsCollectionOptions, withSortKey, type ContactInfo, type Person } from '../src/index.js'
 import { App, rows, serverList, startServer, type Server } from './harness.js'
 
 let server: Server
@@ -20,8 +20,8 @@ async function assertConverged(path: string, ...collections: Collection<any, any
   for (const [i, c] of collections.entries()) assert.deepEqual(rows(c), want, `collection ${i} vs GET ${path}`)
 }
 
-const ada = (): Person =>
-  ({ id: newId(), firstName: 'Ada', lastName: 'Lovelace', dateOfBirth: '1815-12-10T00:00:00.000Z', gender: 'female' }) as Person
+const ada = () =>
+  withSortKey({ id: newId(), firstName: 'Ada', lastName: 'Lovelace', dateOfBirth: '1815-12-10T00:00:00.000Z', gender: 'female' } as Person)
 
 async function persisted(tx: { isPersisted: { promise: Promise<unknown> } }) {
   await tx.isPersisted.promise
