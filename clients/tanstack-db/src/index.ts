@@ -1,6 +1,6 @@
 export { ApiError, PersonsClient, type ClientOptions, type RequestOptions, type RetryOptions } from './client.js'
 export { mutationHandlers, type Resource } from './handlers.js'
-export { comparePersons, foldName, sortKey, withSortKey, type PersonRow } from './order.js'
+export { comparePersons, foldName, sortKey, sortKeyIndex, withSortKey, type PersonRow } from './order.js'
 export {
   getPerson,
   loadPersons,

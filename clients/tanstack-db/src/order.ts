@@ -2,6 +2,7 @@
 // last name, then the case-folded first name, then the id. The persons collection gives
 // every row that key as `sortKey`; a live query ordered by it (stringSort 'lexical') sorts
 // exactly as the server pages, so order, limit and cursors can be pushed down.
+import { BasicIndex } from '@tanstack/db'
 import type { Person } from './types.js'
 
 /** A person as the persons collection holds it: the server's item plus its list position. */
@@ -40,3 +41,12 @@ export function comparePersons(a: Pick<Person, 'lastName' | 'firstName' | 'id'>,
   const y = sortKey(b)
   return x < y ? -1 : x > y ? 1 : 0
 }
+
+/**
+ * The index an on-demand persons collection needs to page a live query ordered by sortKey
+ * (without it TanStack DB loads whole results): persons.createIndex((p) => p.sortKey, sortKeyIndex).
+ */
+export const sortKeyIndex = {
+  indexType: BasicIndex,
+  options: { compareOptions: { direction: 'asc', nulls: 'first', stringSort: 'lexical' } },
+} as const

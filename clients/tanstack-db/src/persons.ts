@@ -114,7 +114,7 @@ type Expr = IR.BasicExpression
 
 /**
  * Maps a subset to GET /persons parameters. Where: the top-level AND, term by term
- * (lastName prefix via like/ilike 'x%', lastName eq, gender eq, dateOfBirth bounds); a term
+ * (lastName prefix via like/ilike 'x%', lastName or sortKey eq, gender eq, dateOfBirth bounds); a term
  * it cannot map is left to the local filter, so the server answers a superset. Order: when
  * the subset is ordered by sortKey (stringSort 'lexical'), its direction, limit and cursor
  * go to the server too; any other order loads every match (TanStack DB sorts locally).
@@ -131,6 +131,9 @@ export function planPersons(subset: LoadSubsetOptions | undefined): PersonsPlan 
     } else if (t?.field === 'lastName' && t.op === 'eq' && typeof v === 'string' && !query.lastName) {
       query.lastName = v
       exact = false // the server compares case-insensitively
+    } else if (t?.field === 'sortKey' && t.op === 'eq' && typeof v === 'string' && !query.lastName) {
+      query.lastName = v.split(SEP)[0] // one person (TanStack DB loads an order value's ties so)
+      exact = false
     } else if (t?.field === 'gender' && t.op === 'eq' && typeof v === 'string' && !query.gender) {
       query.gender = v
     } else if (t?.field === 'dateOfBirth' && typeof v === 'string' && (t.op === 'gte' || t.op === 'gt') && !query.bornFrom) {

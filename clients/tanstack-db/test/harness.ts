@@ -1,7 +1,7 @@
 // Test harness: the real persons API (scripts/serve) on a free port, and TanStack DB clients
 // that talk to it. Against PERSONS_DYNAMODB_ENDPOINT (what `make test` sets) each server gets
 // its own table on that engine; without it, one in-memory DynamoDB Local is started here
-// (scripts/ddb) and stopped at the end.
+// (scripts/ddb) and stopped at the end. PERSONS_SERVE names another serve binary to test.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { rename } from 'node:fs/promises'
@@ -64,7 +64,8 @@ export async function startServer(): Promise<Server> {
   }
   const table = `client-${process.pid}-${++tables}`
   const addr = `127.0.0.1:${await freePort()}`
-  const proc = spawn(bin('serve'), ['-addr', addr, '-endpoint', endpoint, '-table', table, '-seed-count', '0'], {
+  // PERSONS_SERVE: a serve binary built elsewhere (e.g. from another branch) instead of bin/serve
+  const proc = spawn(process.env.PERSONS_SERVE || bin('serve'), ['-addr', addr, '-endpoint', endpoint, '-table', table, '-seed-count', '0'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   })

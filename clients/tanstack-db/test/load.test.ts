@@ -4,10 +4,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { and, createLiveQueryCollection, eq, gte, ilike, lt, type Collection, type InitialQueryBuilder, type QueryBuilder } from '@tanstack/db'
-import { comparePersons, type Person, type PersonRow } from '../src/index.js'
+import { comparePersons, sortKeyIndex, type Person, type PersonRow } from '../src/index.js'
 import { App, plain, rows, serverList, startServer, type Server } from './harness.js'
 
 const N = 10_000
+
+async function until(ok: () => boolean, ms = 5000) {
+  for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() - t0 > ms) throw new Error('timed out')
+  }
+}
 let server: Server
 let all: Person[] // every person, in the server's order
 before(async () => {
@@ -46,6 +52,7 @@ describe('10,000 persons', () => {
       assert.ok(all, 'needs the eager test')
       app = new App(server.url)
       persons = app.persons({ syncMode: 'on-demand' }) as unknown as Collection<PersonRow, string, any>
+      persons.createIndex((row) => row.sortKey, sortKeyIndex)
     })
     after(async () => {
       await persons.cleanup()
@@ -91,15 +98,33 @@ describe('10,000 persons', () => {
       assert.ok(requests.every((r) => r.includes(`lastName=${encodeURIComponent(name)}`)), requests.join(', '))
     })
 
-    test('descending order with a limit: order=desc, ties of the last row included', async () => {
+    test('descending order with a limit: order=desc&limit=50', async () => {
       const { got, requests } = await live((q) =>
         q.from({ p: persons })
           .orderBy(({ p }) => p.sortKey, desc)
           .limit(50),
       )
       assert.deepEqual(got, [...all].reverse().slice(0, 50))
-      assert.ok(requests.every((r) => r.includes('order=desc')), requests.join(', '))
-      assert.ok(requests.length <= 2, requests.join(', '))
+      // one page of 50 in the server's descending order, then TanStack DB's check of the
+      // boundary value's ties (sortKey is unique: one last name's persons)
+      assert.equal(requests[0], 'GET /persons?order=desc&limit=50')
+      assert.ok(requests.length <= 2 && requests.slice(1).every((r) => r.includes('lastName=')), requests.join(', '))
+    })
+
+    test('paging a window: the next page continues after the last row (afterLastName, afterFirstName, afterId)', async () => {
+      const sent = app.requests.length
+      const lq = createLiveQueryCollection((q) => q.from({ p: persons }).orderBy(({ p }) => p.sortKey, asc).offset(0).limit(20))
+      await lq.preload()
+      assert.deepEqual(lq.toArray.map((r) => plain(r as Person)), all.slice(0, 20))
+      await lq.utils.setWindow({ offset: 20, limit: 20 })
+      await until(() => lq.toArray.length === 20 && (lq.toArray[0] as Person).id === all[20].id)
+      assert.deepEqual(lq.toArray.map((r) => plain(r as Person)), all.slice(20, 40))
+      const requests = app.requests.slice(sent)
+      await lq.cleanup()
+      // the first page, the next from the value cursor, and the boundary ties' checks: never a full load
+      assert.equal(requests[0], 'GET /persons?limit=20', requests.join(', '))
+      assert.ok(requests.some((r) => r.includes(`afterLastName=`) && r.includes(`afterId=${all[19].id}&limit=20`)), requests.join(', '))
+      assert.ok(requests.every((r) => r.includes('limit=20') || r.includes('lastName=')), requests.join(', '))
     })
 
     test('gender and prefix with a limit: gender=other&q=B', async () => {
