@@ -8,12 +8,20 @@ type S = components['schemas']
 // into `unknown`; on the wire it is a string (or null when unset).
 type WithDateOfBirth<T> = Omit<T, 'dateOfBirth'> & { dateOfBirth: string | null }
 
-/** A person as the server returns it: every member present, unset optionals null. */
-export type Person = WithDateOfBirth<S['Person']>
-export type Address = S['Address']
-export type BankAccount = S['BankAccount']
-export type ContactInfo = S['ContactInfo']
-export type Employment = S['Employment']
+/**
+ * The server sets these; an optimistic insert does not have them until the server's answer
+ * is written back, so collection rows have them optional.
+ */
+type ServerOwned = 'version' | 'createdAt' | 'updatedAt'
+type Row<T> = Omit<T, ServerOwned> & { readonly [K in ServerOwned & keyof T]?: T[K] }
+
+/** A person (every member present, unset optionals null; server-owned ones once stored). */
+export type Person = Row<WithDateOfBirth<S['Person']>>
+export type Address = Row<S['Address']>
+export type BankAccount = Row<S['BankAccount']>
+export type ContactInfo = Row<S['ContactInfo']>
+export type Employment = Row<S['Employment']>
+/** GET /persons/{id}?include=all. */
 export type PersonDetails = WithDateOfBirth<S['PersonDetails']>
 export type Problem = S['Problem']
 
@@ -35,8 +43,8 @@ export const detailsMember = {
   employments: 'employments',
 } as const satisfies Record<RelatedKind, keyof PersonDetails>
 
-/** Anything the API stores: it has an id and an optimistic-locking version. */
+/** Anything the API stores: an id and (once stored) an optimistic-locking version. */
 export interface Versioned {
   id: string
-  version: number
+  readonly version?: number
 }
