@@ -4,7 +4,7 @@
 import { compileSingleRowExpression, parseLoadSubsetOptions, toBooleanPredicate, type IR, type LoadSubsetOptions } from '@tanstack/db'
 import { queryCollectionOptions } from '@tanstack/query-db-collection'
 import type { QueryClient } from '@tanstack/query-core'
-import { ApiError, type PersonsClient } from './client.js'
+import { ApiError, retryQuery, type PersonsClient } from './client.js'
 import { mutationHandlers } from './handlers.js'
 import { SEP, withSortKey, type PersonRow } from './order.js'
 import type { Person } from './types.js'
@@ -69,6 +69,7 @@ export function personsCollectionOptions(config: PersonsCollectionConfig) {
     queryKey: [...queryKey],
     syncMode,
     getKey: (p) => p.id,
+    retry: retryQuery,
     queryFn: async (ctx) => {
       const subset = ctx.meta?.loadSubsetOptions as LoadSubsetOptions | undefined
       const rows = await loadPersons(client, subset, pageSize, ctx.signal)
