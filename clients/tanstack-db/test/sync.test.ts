@@ -82,6 +82,17 @@ describe('two clients', () => {
     await assertConverged('/persons', personsA, personsB)
   })
 
+  test('an edit made while the create is still on its way waits for it', async () => {
+    const p = ada()
+    const insert = personsA.insert(p)
+    const edit = personsA.update(p.id, (d) => void (d.lastName = 'King'))
+    await Promise.all([persisted(insert), persisted(edit)])
+    assert.equal(personsA.get(p.id)?.lastName, 'King')
+    assert.equal(personsA.get(p.id)?.version, 2)
+    await personsB.utils.refetch()
+    await assertConverged('/persons', personsA, personsB)
+  })
+
   test('a conflicting edit gets 412 with the current item, and the client shows the server state', async () => {
     const p = ada()
     await persisted(personsA.insert(p))
