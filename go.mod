@@ -70,7 +70,10 @@ require (
 	honnef.co/go/tools v0.8.2 // indirect
 )
 
-ignore ./node_modules
+ignore (
+	./node_modules
+	./clients/tanstack-db/node_modules
+)
 
 tool (
 	github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
