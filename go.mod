@@ -71,8 +71,8 @@ require (
 )
 
 ignore (
-	./node_modules
 	./clients/tanstack-db/node_modules
+	./node_modules
 )
 
 tool (
