@@ -53,7 +53,7 @@ var accessLogFormat = func() string {
 // CORS answers for browser origins in Config.CORSOrigins; the headers match what the
 // handlers read and write (pkg/api).
 var (
-	corsAllowHeaders  = []string{"Authorization", "Content-Type", "If-Match", "X-Request-Id"}
+	corsAllowHeaders  = []string{"Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-Id"}
 	corsExposeHeaders = []string{"ETag", "Location", "X-Request-Id"}
 )
 

@@ -427,7 +427,7 @@ func TestCORSFromContext(t *testing.T) {
 	if !sameJSON(cors["AllowOrigins"], []any{"https://app.example.com", "http://localhost:5173"}) {
 		t.Errorf("allowed origins %s", js(cors["AllowOrigins"]))
 	}
-	for _, h := range []string{"Authorization", "If-Match"} {
+	for _, h := range []string{"Authorization", "If-Match", "If-None-Match"} {
 		if !strings.Contains(js(cors["AllowHeaders"]), `"`+h+`"`) {
 			t.Errorf("allowed headers %s lack %s", js(cors["AllowHeaders"]), h)
 		}

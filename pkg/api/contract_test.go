@@ -2,10 +2,14 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/personsapi/persons/pkg/api"
 )
@@ -257,4 +261,158 @@ func TestQueryParametersAreChecked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// GET /persons: the list parameters over HTTP. A client that loads a collection on demand
+// pages with the values of the last person it holds (afterLastName, afterFirstName,
+// afterId) in either order, filtered on the server.
+func TestPersonsListParameters(t *testing.T) {
+	s := newServer(t)
+	for i, n := range []string{"Adams", "baker", "Baker", "Clark", "Davis", "Ödegaard", "Strauß", "STRAUSS"} {
+		b := personBody(uuid.NewString())
+		b["lastName"], b["gender"] = n, []string{"female", "male"}[i%2]
+		b["dateOfBirth"] = fmt.Sprintf("19%d0-01-01", 5+i%5)
+		s.do("POST", "/persons", b).want(t, http.StatusCreated)
+	}
+	type person struct{ ID, FirstName, LastName, Gender, DateOfBirth string }
+	walk := func(query string) []person {
+		var out []person
+		next := ""
+		for range 20 {
+			var page struct {
+				Items      []person
+				NextCursor string
+			}
+			s.do("GET", "/persons?limit=3&"+query+next, nil).want(t, http.StatusOK).decode(t, &page)
+			out = append(out, page.Items...)
+			if page.NextCursor == "" {
+				return out
+			}
+			last := page.Items[len(page.Items)-1]
+			next = "&afterLastName=" + url.QueryEscape(last.LastName) + "&afterFirstName=" + url.QueryEscape(last.FirstName) + "&afterId=" + last.ID
+		}
+		t.Fatal("the list does not end")
+		return nil
+	}
+	lastNames := func(ps []person) string {
+		var b []string
+		for _, p := range ps {
+			b = append(b, p.LastName)
+		}
+		return strings.Join(b, " ")
+	}
+	asc, desc := walk(""), walk("order=desc")
+	if len(asc) != 8 {
+		t.Fatalf("asc: %d persons", len(asc))
+	}
+	slices.Reverse(desc)
+	if lastNames(asc) != lastNames(desc) {
+		t.Errorf("desc is not the reverse of asc:\n%s\n%s", lastNames(asc), lastNames(desc))
+	}
+	// Strauß and STRAUSS are one name (ß folds to ss): their ids order them.
+	if got := strings.Fields(lastNames(walk("lastName=" + url.QueryEscape("strauß")))); len(got) != 2 || !slices.Contains(got, "Strauß") || !slices.Contains(got, "STRAUSS") {
+		t.Errorf("lastName=strauß: %q", got)
+	}
+	for _, p := range walk("gender=male&bornFrom=1960-01-01&bornTo=1980-01-01T00:00:00Z") {
+		if p.Gender != "male" || p.DateOfBirth < "1960" || p.DateOfBirth > "1980-01-01T00:00:00.000Z" {
+			t.Errorf("filtered list holds %+v", p)
+		}
+	}
+
+	for _, tt := range []struct{ query, field string }{
+		{"order=up", "order"},
+		{"gender=robot", "gender"},
+		{"bornFrom=last-week", "bornFrom"},
+		{"afterLastName=Adams", "afterId"},
+		{"afterLastName=Adams&afterId=" + uuid.NewString(), "afterFirstName"},
+		{"afterLastName=A&afterFirstName=B&afterId=42", "afterId"},
+		{"lastName=" + strings.Repeat("x", 101), "lastName"},
+	} {
+		p := s.do("GET", "/persons?"+tt.query, nil).fieldProblem(t, tt.field)
+		if !strings.Contains(p.Detail, "bornTo") {
+			t.Errorf("?%s: detail %q does not list the parameters", tt.query, p.Detail)
+		}
+	}
+	var page struct{ NextCursor string }
+	s.do("GET", "/persons?limit=1", nil).want(t, http.StatusOK).decode(t, &page)
+	s.do("GET", "/persons?cursor="+page.NextCursor+"&afterLastName=A&afterFirstName=B&afterId="+uuid.NewString(), nil).fieldProblem(t, "cursor")
+	s.do("GET", "/persons?order=desc&cursor="+page.NextCursor, nil).fieldProblem(t, "cursor")
+}
+
+// GET /persons/{id}?include=all carries a strong ETag of the whole person, which changes
+// with every change of the person or any related item (and only then), and answers a
+// matching If-None-Match with 304 and no body.
+func TestIncludeAllETag(t *testing.T) {
+	s := newServer(t)
+	id := s.createPerson(t)
+	base := "/persons/" + id
+	all := base + "?include=all"
+	tag := func() string {
+		t.Helper()
+		res := s.do("GET", all, nil).want(t, http.StatusOK)
+		et := res.Header.Get("ETag")
+		if len(et) != 24 || et[0] != '"' || et[23] != '"' {
+			t.Fatalf("include=all ETag %q, want a strong 22-character tag", et)
+		}
+		return et
+	}
+	notModified := func(et string) {
+		t.Helper()
+		res := s.do("GET", all, nil, "If-None-Match", et).want(t, http.StatusNotModified)
+		if len(res.body) != 0 || res.Header.Get("ETag") == "" {
+			t.Errorf("304: body %q, ETag %q", res.body, res.Header.Get("ETag"))
+		}
+	}
+	var a, c struct{ ID string }
+	steps := []struct {
+		name    string
+		change  func()
+		changes bool
+	}{
+		{"create an address", func() { s.do("POST", base+"/addresses", kindCases[0].body).want(t, http.StatusCreated).decode(t, &a) }, true},
+		{"patch it", func() { s.do("PATCH", base+"/addresses/"+a.ID, `{"city":"Chicago"}`).want(t, http.StatusOK) }, true},
+		{"a no-op patch", func() { s.do("PATCH", base+"/addresses/"+a.ID, `{"city":"Chicago"}`).want(t, http.StatusOK) }, false},
+		{"patch the person", func() { s.do("PATCH", base, `{"gender":null}`).want(t, http.StatusOK) }, true},
+		{"a contact", func() { s.do("POST", base+"/contacts", kindCases[2].body).want(t, http.StatusCreated).decode(t, &c) }, true},
+		{"a new primary contact demotes it", func() { s.do("POST", base+"/contacts", kindCases[2].body).want(t, http.StatusCreated) }, true},
+		{"delete the address", func() { s.do("DELETE", base+"/addresses/"+a.ID, nil).want(t, http.StatusNoContent) }, true},
+	}
+	prev := tag()
+	notModified(prev)
+	notModified(`W/` + prev + `, "other"`)
+	notModified(`*`)
+	for _, st := range steps {
+		st.change()
+		now := tag()
+		if (now != prev) != st.changes {
+			t.Errorf("%s: ETag %s -> %s, want changed = %v", st.name, prev, now, st.changes)
+		}
+		if st.changes {
+			s.do("GET", all, nil, "If-None-Match", prev).want(t, http.StatusOK)
+		}
+		notModified(now)
+		prev = now
+	}
+	// Plain GETs answer If-None-Match with their version ETag too.
+	res := s.do("GET", base, nil).want(t, http.StatusOK)
+	s.do("GET", base, nil, "If-None-Match", res.Header.Get("ETag")).want(t, http.StatusNotModified)
+	res = s.do("GET", base+"/contacts/"+c.ID, nil).want(t, http.StatusOK)
+	s.do("GET", base+"/contacts/"+c.ID, nil, "If-None-Match", res.Header.Get("ETag")).want(t, http.StatusNotModified)
+	s.do("GET", base+"/contacts/"+c.ID, nil, "If-None-Match", `"1"`).want(t, http.StatusOK)
+}
+
+// The related lists of a deleted person answer 404, as do those of a person that never
+// existed: a client drops the person's collections.
+func TestRelatedListsOfADeletedPerson(t *testing.T) {
+	s := newServer(t)
+	id := s.createPerson(t)
+	for _, kc := range kindCases {
+		s.do("POST", "/persons/"+id+"/"+kc.route, kc.body).want(t, http.StatusCreated)
+	}
+	s.do("DELETE", "/persons/"+id, nil).want(t, http.StatusNoContent)
+	for _, kc := range kindCases {
+		s.do("GET", "/persons/"+id+"/"+kc.route, nil).problem(t, http.StatusNotFound)
+		s.do("GET", "/persons/"+uuid.NewString()+"/"+kc.route, nil).problem(t, http.StatusNotFound)
+	}
+	s.do("GET", "/persons/"+id+"?include=all", nil).problem(t, http.StatusNotFound)
 }

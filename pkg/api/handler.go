@@ -102,12 +102,24 @@ func withQuery(supported []string, h handlerFunc) handlerFunc {
 			return err
 		}
 		err := h(w, r)
-		if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusBadRequest && len(se.fields) > 0 &&
-			!slices.ContainsFunc(se.fields, func(f input.FieldError) bool { return !slices.Contains(supported, f.Field) }) {
-			se.detail = "invalid query: " + supportedText(supported)
+		if fields := queryFields(err, supported); fields != nil {
+			return &statusError{status: http.StatusBadRequest, detail: "invalid query: " + supportedText(supported), fields: fields}
 		}
 		return err
 	}
+}
+
+// queryFields returns the field errors of a 400 when they all name query parameters of
+// the route, else nil.
+func queryFields(err error, supported []string) []input.FieldError {
+	fields, ok := input.FieldErrors(err)
+	if se := (*statusError)(nil); errors.As(err, &se) && se.status == http.StatusBadRequest {
+		fields, ok = se.fields, true
+	}
+	if !ok || len(fields) == 0 || slices.ContainsFunc(fields, func(f input.FieldError) bool { return !slices.Contains(supported, f.Field) }) {
+		return nil
+	}
+	return fields
 }
 
 // readBody checks the media type of a write and reads its body, at most MaxBodyBytes
@@ -240,4 +252,27 @@ func writeItem(w http.ResponseWriter, status int, version int64, location string
 		w.Header().Set("Location", location)
 	}
 	return writeJSON(w, status, v)
+}
+
+// writeTagged answers a GET with v and its strong ETag tag, or with 304 Not Modified
+// and no body when the request's If-None-Match names tag: the client's copy is current.
+func writeTagged(w http.ResponseWriter, r *http.Request, tag string, v any) error {
+	w.Header().Set("ETag", tag)
+	if noneMatch(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// noneMatch reports whether the If-None-Match header value matches tag: "*" or a list
+// holding it, compared weakly (RFC 9110 13.1.2: W/"x" matches "x").
+func noneMatch(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
 }

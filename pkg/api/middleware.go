@@ -173,7 +173,7 @@ func (c corsPolicy) apply(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, If-Match, X-Request-Id")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, If-Match, If-None-Match, X-Request-Id")
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true

@@ -34,7 +34,7 @@ func checkQuery(r *http.Request, supported []string) error {
 		case strings.Contains(pair, ";"):
 			fe.Add(name, "malformed query parameter: a raw ';' (percent-encode it as %3B)")
 		case !slices.Contains(supported, name):
-			fe.Add(name, "unknown query parameter; "+supportedText(supported))
+			fe.Add(name, "unknown query parameter")
 		case seen[name]:
 			fe.Add(name, "given more than once")
 		}

@@ -44,11 +44,6 @@ type relatedHandlers[T any, P persons.Record[T]] struct {
 	segment string // "addresses"
 }
 
-// writeItem sends one item with its ETag (and Location on 201).
-func (h relatedHandlers[T, P]) writeItem(w http.ResponseWriter, status int, v T) error {
-	return h.send(w, status, v, v)
-}
-
 // writeWritten sends the result of a write: the item with its ETag (and Location on
 // 201), and in the member "changed" the other items the write changed, so that a client
 // can apply the side effects (a demoted primary) without refetching.
@@ -57,11 +52,7 @@ func (h relatedHandlers[T, P]) writeWritten(w http.ResponseWriter, status int, r
 	if err != nil {
 		return err
 	}
-	return h.send(w, status, res.Item, body)
-}
-
-func (h relatedHandlers[T, P]) send(w http.ResponseWriter, status int, v T, body any) error {
-	ref := persons.RefOf[T, P](v)
+	ref := persons.RefOf[T, P](res.Item)
 	location := h.base + ref.PersonID + "/" + h.segment + "/" + ref.ID
 	return writeItem(w, status, ref.Version, location, body)
 }
@@ -95,7 +86,7 @@ func (h relatedHandlers[T, P]) get(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return h.writeItem(w, http.StatusOK, v)
+	return writeTagged(w, r, etag(persons.RefOf[T, P](v).Version), v)
 }
 
 // replace is PUT: the body is the whole new item.

@@ -24,6 +24,17 @@ import (
 // (aws-lambda-rie enforces the same number).
 const lambdaResponseLimit = 6_291_556
 
+// functionTable gives a test its own table and points the function's environment at it,
+// as the stack configures a deployed function.
+func functionTable(t *testing.T) (*dynamodb.Client, string) {
+	t.Helper()
+	db, table := ddbtest.NewTable(t)
+	for k, v := range localEnv(t, table) {
+		t.Setenv(k, v)
+	}
+	return db, table
+}
+
 // worst fills n characters so that they cost the most bytes in the Lambda response: the
 // adapter's JSON envelope escapes '<' as the 6-byte \u003c. A letter first, because names
 // need one.
@@ -39,10 +50,7 @@ func TestLargestPersonFitsALambdaResponse(t *testing.T) {
 		t.Skip("creates 400 items")
 	}
 	ctx := context.Background()
-	db, table := ddbtest.NewTable(t)
-	for k, v := range localEnv(t, table) {
-		t.Setenv(k, v)
-	}
+	db, table := functionTable(t)
 	store := persons.New(db, table)
 	p, err := store.CreatePerson(ctx, persons.Person{FirstName: worst(100), LastName: worst(100)})
 	if err != nil {
@@ -121,10 +129,7 @@ func TestLargestPersonsPageFitsALambdaResponse(t *testing.T) {
 		t.Skip("writes 1,000 persons")
 	}
 	ctx := context.Background()
-	db, table := ddbtest.NewTable(t)
-	for k, v := range localEnv(t, table) {
-		t.Setenv(k, v)
-	}
+	db, table := functionTable(t)
 	now := persons.Timestamp(time.Now())
 	var reqs []types.WriteRequest
 	for range persons.MaxPersonsLimit {

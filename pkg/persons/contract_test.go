@@ -306,3 +306,34 @@ func TestConflictsCarryTheStoredItem(t *testing.T) {
 		})
 	}
 }
+
+// A change of an optional field that is already set is a change: the merge patch writes
+// through the stored value's pointer, which must not make the store see no change.
+func TestChangesThroughSetOptionalFields(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.createPerson(t, "Ann", "Smith")
+	b := mustCreate(t, f.store.BankAccounts(), p.ID, newBankAccount(false))
+	e := newEmployment()
+	e.Department = ptr("R&D")
+	emp := mustCreate(t, f.store.Employments(), p.ID, e)
+
+	wb, err := f.store.BankAccounts().Update(ctx, p.ID, b.ID, merge[persons.BankAccount](`{"iban":"DE89370400440532013000","bic":"COBADEFFXXX"}`), b.Version)
+	if err != nil || wb.Item.Version != 2 || *wb.Item.IBAN != "DE89370400440532013000" || *wb.Item.BIC != "COBADEFFXXX" {
+		t.Fatalf("patch iban and bic: %+v, %v", wb.Item, err)
+	}
+	we, err := f.store.Employments().Update(ctx, p.ID, emp.ID, merge[persons.Employment](`{"department":"Sales","salary":60000}`), emp.Version)
+	if err != nil || we.Item.Version != 2 || *we.Item.Department != "Sales" || *we.Item.Salary != 60000 {
+		t.Fatalf("patch department and salary: %+v, %v", we.Item, err)
+	}
+	pp, err := f.store.UpdatePerson(ctx, p.ID, merge[persons.Person](`{"gender":"other","dateOfBirth":"1990-01-01"}`), p.Version)
+	if err != nil || pp.Version != 2 || *pp.Gender != "other" || *pp.DateOfBirth != "1990-01-01T00:00:00.000Z" {
+		t.Fatalf("patch gender and date of birth: %+v, %v", pp, err)
+	}
+	if got, _ := f.store.BankAccounts().Get(ctx, p.ID, b.ID); !reflect.DeepEqual(got, wb.Item) {
+		t.Errorf("stored %+v, returned %+v", got, wb.Item)
+	}
+	if got, _ := f.store.Employments().Get(ctx, p.ID, emp.ID); !reflect.DeepEqual(got, we.Item) {
+		t.Errorf("stored %+v, returned %+v", got, we.Item)
+	}
+}

@@ -82,9 +82,11 @@ type listRef struct {
 	valid   func(key map[string]string) bool
 }
 
-func personsList(prefix string) listRef {
+// personsList is a list of GSI1 whose keys start with prefix; id tells it from the other
+// lists of those keys (other orders and filters).
+func personsList(id, prefix string) listRef {
 	return listRef{
-		id:      "gsi1|" + prefix,
+		id:      "gsi1|" + id,
 		fixed:   map[string]string{AttrGSI1PK: personsGSI1PK, AttrSK: profileSK},
 		carried: []string{AttrPK, AttrGSI1SK},
 		valid: func(k map[string]string) bool {

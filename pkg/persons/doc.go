@@ -16,14 +16,19 @@
 //
 // gsi1sk holds the case-folded last name, first name and id separated by U+001F, which
 // sorts below every character a name may hold: GSI1 lists all persons by last name, first
-// name and id, and a last-name prefix is a begins_with key condition. Every item carries
+// name and id (ListPersons documents the exact order), a last-name prefix or an exact last
+// name is a begins_with key condition, and a position (ListPersonsOptions.After) is a start
+// key. Every item carries
 // the discriminator "entity" and "version" (1 when created, +1 per write). The attribute
 // names of the entity fields are their JSON names; absent optional fields are not stored.
 //
 // # Access patterns
 //
 //	operation                         DynamoDB                                          requests
-//	ListPersons (a page)              Query GSI1                                        1
+//	ListPersons (a page)              Query GSI1: prefix, last name and start position  1
+//	                                  as key condition, order, gender and born range
+//	                                  as ScanIndexForward and filter
+//	  ... filtered, until the page is full                                              ≤ 16
 //	GetPerson                         GetItem PROFILE                                   1
 //	GetPersonDetails (all items)      Query pk (one page up to 1 MB)                    1
 //	CreatePerson                      Query keys (leftovers) + PutItem, cond: id free   2

@@ -25,6 +25,15 @@ func (s *Store) Retry(ctx context.Context, attempt func() (retryAgain bool, err 
 	})
 }
 
+// SetMaxReadsPerPage sets the bound on the Queries of one filtered page until the test ends.
+func SetMaxReadsPerPage(t interface{ Cleanup(func()) }, n int) {
+	old := maxReadsPerPage
+	maxReadsPerPage = n
+	t.Cleanup(func() { maxReadsPerPage = old })
+}
+
+var ReadLimit = readLimit
+
 // WithRetryBudget sets the store's retry budget.
 func (s *Store) WithRetryBudget(d time.Duration) *Store {
 	s.retryBudget = d

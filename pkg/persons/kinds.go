@@ -62,6 +62,7 @@ type Kind struct {
 
 	// The kind's part of a PersonDetails, for reading and writing a whole person.
 	empty      func(d *PersonDetails) // sets the kind's list to an empty one (JSON [] rather than null)
+	versions   func(d *PersonDetails, yield func(sk string, version int64))
 	decodeInto func(d *PersonDetails, item map[string]types.AttributeValue) error
 	encodeFrom func(d *PersonDetails) (items []map[string]types.AttributeValue, primaryID string, err error)
 }
@@ -153,6 +154,12 @@ func RefOf[T any, P Record[T]](v T) Ref {
 func newKind[T any, P Record[T]](entity, skPrefix, primaryAttr string, slice func(*PersonDetails) *[]T) *Kind {
 	k := &Kind{Entity: entity, skPrefix: skPrefix, PrimaryAttr: primaryAttr}
 	k.empty = func(d *PersonDetails) { *slice(d) = []T{} }
+	k.versions = func(d *PersonDetails, yield func(string, int64)) {
+		for i := range *slice(d) {
+			v := P(&(*slice(d))[i])
+			yield(k.sk(v.itemKey().ID), v.versioned().Version)
+		}
+	}
 	k.decodeInto = func(d *PersonDetails, item map[string]types.AttributeValue) error {
 		var v T
 		if err := unmarshal(item, &v); err != nil {

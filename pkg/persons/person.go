@@ -9,21 +9,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/personsapi/persons/pkg/backoff"
 	"github.com/personsapi/persons/pkg/input"
 )
-
-// ListPersonsOptions select a page of persons in last name, first name, id order.
-type ListPersonsOptions struct {
-	Limit  int    // 0 means DefaultLimit; at most MaxPersonsLimit
-	Cursor string // NextCursor of the previous page
-	// LastNamePrefix keeps persons whose last name starts with it (case-insensitive).
-	LastNamePrefix string
-}
 
 // checkID rejects an id from a path or argument that is not a UUID, and turns one that is
 // into its stored, lower-case spelling.
@@ -114,42 +105,6 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 		return PersonDetails{}, fmt.Errorf("person %s: %w", id, ErrNotFound)
 	}
 	return d, nil
-}
-
-// ListPersons returns a page of all persons from GSI1, ordered by last name, first name
-// and id (case-insensitive).
-func (s *Store) ListPersons(ctx context.Context, o ListPersonsOptions) (Page[Person], error) {
-	limit, err := pageLimit(o.Limit, MaxPersonsLimit)
-	if err != nil {
-		return Page[Person]{}, err
-	}
-	prefix := gsi1Prefix(o.LastNamePrefix)
-	if len(prefix) > maxSortKeyBytes {
-		return Page[Person]{Items: []Person{}}, nil // longer than any key: NFC and folding can lengthen it
-	}
-	kc := expression.Key(AttrGSI1PK).Equal(expression.Value(personsGSI1PK))
-	if prefix != "" {
-		kc = kc.And(expression.Key(AttrGSI1SK).BeginsWith(prefix))
-	}
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return Page[Person]{}, err
-	}
-	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(GSI1),
-		KeyConditionExpression:    e.KeyCondition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}, personsList(prefix), limit, o.Cursor)
-	if err != nil {
-		return Page[Person]{}, err
-	}
-	list, err := decodeItems[Person](items)
-	if err != nil {
-		return Page[Person]{}, fmt.Errorf("unmarshal persons: %w", err)
-	}
-	return Page[Person]{Items: list, NextCursor: next}, nil
 }
 
 // UpdatePerson changes a person: mutate receives the stored person and changes it in

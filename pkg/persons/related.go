@@ -311,9 +311,13 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (Written[T], e
 func (r *Related[T, P]) next(cur *T, change func(*T) (*T, error)) (*T, error) {
 	var curCopy *T
 	if cur != nil {
-		// change may modify its argument in place; cur must stay what was read.
-		c := *cur
-		curCopy = &c
+		// change may modify its argument in place, through pointer fields too (a merge
+		// patch decodes through pointers that are set); cur must stay what was read, for
+		// the version condition and to tell a change from none.
+		var err error
+		if curCopy, err = deepCopy(cur); err != nil {
+			return nil, err
+		}
 	}
 	next, err := change(curCopy)
 	if err != nil || next == nil {
@@ -330,6 +334,19 @@ func (r *Related[T, P]) next(cur *T, change func(*T) (*T, error)) (*T, error) {
 		return nil, err
 	}
 	return next, nil
+}
+
+// deepCopy returns a copy of v that shares no pointer with it.
+func deepCopy[T any](v *T) (*T, error) {
+	item, err := marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
+	out := new(T)
+	if err := unmarshal(item, out); err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
+	return out, nil
 }
 
 // unchanged reports whether next is cur but for the version the write would give it: a

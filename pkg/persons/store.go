@@ -76,35 +76,42 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 
 // queryPage reads up to limit items of a query, following DynamoDB pages (1 MB each)
 // only while fewer items than limit+1 have been read. It reads one item more than asked
-// so that the last page carries no cursor. It returns the items and the cursor.
+// so that the last page carries no cursor. It returns the items and the cursor. The
+// cursor, when given, replaces in's ExclusiveStartKey.
+//
+// With a FilterExpression a Query returns fewer items than it read: the page goes on
+// reading, each Query's Limit sized by the share of matches so far (readLimit), until it
+// is full, the list ends, or maxReadsPerPage Queries are spent: then it ends with the
+// items it has and a cursor at the last key read.
 func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, l listRef, limit int, cursor string) ([]map[string]types.AttributeValue, string, error) {
 	start, err := s.decodeCursor(l, cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	in.ExclusiveStartKey = start
+	if start != nil {
+		in.ExclusiveStartKey = start
+	}
 	var items []map[string]types.AttributeValue
-	for {
-		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
+	scanned := 0
+	for reads := 1; ; reads++ {
+		in.Limit = aws.Int32(readLimit(limit+1-len(items), scanned, len(items)))
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, "", fmt.Errorf("query: %w", err)
 		}
-		items = append(items, out.Items...)
-		if len(items) > limit || len(out.LastEvaluatedKey) == 0 {
-			break
+		items, scanned = append(items, out.Items...), scanned+int(out.ScannedCount)
+		switch {
+		case len(items) > limit:
+			next, err := s.encodeCursor(l, items[limit-1])
+			return items[:limit], next, err
+		case len(out.LastEvaluatedKey) == 0:
+			return items, "", nil
+		case reads == maxReadsPerPage:
+			next, err := s.encodeCursor(l, out.LastEvaluatedKey)
+			return items, next, err
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	if len(items) <= limit {
-		return items, "", nil
-	}
-	items = items[:limit]
-	next, err := s.encodeCursor(l, items[limit-1])
-	if err != nil {
-		return nil, "", err
-	}
-	return items, next, nil
 }
 
 // queryAll reads every item of a query, page by page.
