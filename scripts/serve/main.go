@@ -1,7 +1,8 @@
 // Command serve runs the whole HTTP API locally (`make run`): it starts DynamoDB Local
 // with its data on disk, creates the table if missing, seeds it when empty and serves
 // every route of all five Lambda functions from one process, with the very handler the
-// Lambdas use. Ctrl-C (SIGINT) or SIGTERM shuts the server down and stops the engine.
+// Lambdas use, plus the OpenAPI document and the demo page at / (demo.go). Ctrl-C
+// (SIGINT) or SIGTERM shuts the server down and stops the engine.
 //
 //	go run ./scripts/serve [-addr 127.0.0.1:8080] [-data .local/ddb-data] [-cors http://localhost:5173]
 package main
@@ -101,10 +102,7 @@ func run() error {
 		Store:       store,
 		Logger:      log,
 		CORSOrigins: origins,
-		Extra: map[string]http.Handler{"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(api.OpenAPI)
-		})},
+		Extra:       extraRoutes(),
 	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -116,9 +114,10 @@ persons API on %[1]s  (all routes of the 5 functions; table %[2]q on DynamoDB Lo
   curl -s '%[1]s/persons?limit=3'
   curl -s "%[1]s/persons/$(curl -s '%[1]s/persons?limit=1' | sed -E 's/.*"id":"([^"]+)".*/\1/')?include=all"
   OpenAPI: %[1]s/openapi.json   CORS origins: %[4]q
+  demo page: %[1]s/%[5]s
 Ctrl-C stops the server and DynamoDB Local.
 
-`, url, c.table, c.endpoint, c.cors)
+`, url, c.table, c.endpoint, c.cors, map[bool]string{true: "", false: "  (not built: make demo)"}[demoBuilt()])
 
 	select {
 	case err := <-served:
@@ -130,6 +129,16 @@ Ctrl-C stops the server and DynamoDB Local.
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// extraRoutes are served besides the API: the OpenAPI document and the demo page.
+func extraRoutes() map[string]http.Handler {
+	routes := demoRoutes()
+	routes["GET /openapi.json"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(api.OpenAPI)
+	})
+	return routes
 }
 
 func startEngine(ctx context.Context, c config) (*ddblocal.Server, error) {
