@@ -88,10 +88,9 @@ function PersonsPanel({ selectedId, onSelect }: { selectedId?: string; onSelect(
           onCancel={() => setAdding(false)}
           submit={async (values) => {
             const row = withSortKey({ id: newId(), ...(allValues(personFields, values) as Omit<Person, 'id'>) })
-            const tx = persons.insert(row)
-            onSelect(row)
-            await tx.isPersisted.promise
+            await persons.insert(row).isPersisted.promise
             setAdding(false)
+            onSelect(persons.get(row.id) ?? row) // as stored (the server normalizes names)
           }}
         />
       )}
