@@ -161,6 +161,14 @@ export class PersonsClient {
   }
 }
 
+/**
+ * TanStack Query's retry for the collections' loads: requests already retry what is
+ * transient, so a load fails at once on a 4xx and is tried twice more on anything else.
+ */
+export function retryQuery(failures: number, err: unknown): boolean {
+  return failures < 2 && !(err instanceof ApiError && err.status < 500)
+}
+
 function backoff(attempt: number, base: number, max: number): number {
   return Math.random() * Math.min(max, base * 2 ** (attempt - 1))
 }

@@ -4,9 +4,9 @@
 import { compileSingleRowExpression, parseLoadSubsetOptions, toBooleanPredicate, type IR, type LoadSubsetOptions } from '@tanstack/db'
 import { queryCollectionOptions } from '@tanstack/query-db-collection'
 import type { QueryClient } from '@tanstack/query-core'
-import { ApiError, type PersonsClient } from './client.js'
+import { ApiError, retryQuery, type PersonsClient } from './client.js'
 import { mutationHandlers } from './handlers.js'
-import { SEP, withSortKey, type PersonRow } from './order.js'
+import { sortKeyParts, withSortKey, type PersonRow } from './order.js'
 import type { Person } from './types.js'
 
 export interface PersonsCollectionConfig {
@@ -69,6 +69,7 @@ export function personsCollectionOptions(config: PersonsCollectionConfig) {
     queryKey: [...queryKey],
     syncMode,
     getKey: (p) => p.id,
+    retry: retryQuery,
     queryFn: async (ctx) => {
       const subset = ctx.meta?.loadSubsetOptions as LoadSubsetOptions | undefined
       const rows = await loadPersons(client, subset, pageSize, ctx.signal)
@@ -132,7 +133,7 @@ export function planPersons(subset: LoadSubsetOptions | undefined): PersonsPlan 
       query.lastName = v
       exact = false // the server compares case-insensitively
     } else if (t?.field === 'sortKey' && t.op === 'eq' && typeof v === 'string' && !query.lastName) {
-      query.lastName = v.split(SEP)[0] // one person (TanStack DB loads an order value's ties so)
+      query.lastName = sortKeyParts(v)[0] // one person (TanStack DB loads an order value's ties so)
       exact = false
     } else if (t?.field === 'gender' && t.op === 'eq' && typeof v === 'string' && !query.gender) {
       query.gender = v
@@ -154,7 +155,7 @@ export function planPersons(subset: LoadSubsetOptions | undefined): PersonsPlan 
   // a cursor continues after the row whose sortKey is its value
   const from = subset?.cursor ? comparison(subset.cursor.whereFrom) : undefined
   if (from?.field === 'sortKey' && typeof from.value === 'string') {
-    const [afterLastName, afterFirstName, afterId] = from.value.split(SEP)
+    const [afterLastName, afterFirstName, afterId] = sortKeyParts(from.value)
     Object.assign(query, { afterLastName, afterFirstName, afterId })
   }
   const limit = subset?.limit === undefined ? undefined : subset.limit + (subset.cursor ? 0 : (subset.offset ?? 0))

@@ -4,7 +4,7 @@
 // the collection becomes empty rather than failing.
 import { queryCollectionOptions } from '@tanstack/query-db-collection'
 import type { QueryClient } from '@tanstack/query-core'
-import { ApiError, type PersonsClient } from './client.js'
+import { ApiError, retryQuery, type PersonsClient } from './client.js'
 import { mutationHandlers } from './handlers.js'
 import { detailsMember, type PersonDetails, type RelatedItems, type RelatedKind } from './types.js'
 
@@ -30,6 +30,7 @@ export function relatedCollectionOptions<K extends RelatedKind>(config: RelatedC
     queryClient,
     queryKey: ['persons', personId, kind],
     getKey: (item) => item.id,
+    retry: retryQuery,
     queryFn: async ({ signal }) => {
       const items = details
         ? ((await details.load())?.[detailsMember[kind]] ?? [])

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createCollection, type Collection } from '@tanstack/db'
-import { ApiError, newId, personDetailsCollectionOptions, withSortKey, type ContactInfo, type Person } from '../src/index.js'
-import { App, rows, serverList, startServer, type Server } from './harness.js'
+import { ApiError, comparePersons, newId, personDetailsCollectionOptions, withSortKey, type ContactInfo, type Person } from '../src/index.js'
+import { App, fetchJson, rows, serverList, startServer, type Server } from './harness.js'
 
 let server: Server
 before(async () => {
@@ -78,6 +78,17 @@ describe('two clients', () => {
     assert.equal(got.firstName, 'Ada 10')
     assert.equal(got.gender, 'other')
     assert.equal(got.version, 12)
+    await personsB.utils.refetch()
+    await assertConverged('/persons', personsA, personsB)
+  })
+
+  test('an edit made while the create is still on its way waits for it', async () => {
+    const p = ada()
+    const insert = personsA.insert(p)
+    const edit = personsA.update(p.id, (d) => void (d.lastName = 'King'))
+    await Promise.all([persisted(insert), persisted(edit)])
+    assert.equal(personsA.get(p.id)?.lastName, 'King')
+    assert.equal(personsA.get(p.id)?.version, 2)
     await personsB.utils.refetch()
     await assertConverged('/persons', personsA, personsB)
   })
@@ -198,6 +209,21 @@ describe('two clients', () => {
     await assertConverged(path, addressesA, addressesB)
     await assertConverged('/persons', personsA, personsB)
     await Promise.all([addressesA.cleanup(), addressesB.cleanup()])
+  })
+
+  test('sortKey orders as the server does, for names that case folding and byte order decide', async () => {
+    const names = ['Straße', 'STRASSE', 'ẞach', 'Sachs', 'de Vries', 'Dean', 'DeAngelo', 'Müller', 'MÜLLER', 'Mu\u0308ller', 'Muller',
+      'Οδυσσεύς', 'ΟΔΥΣΣΕΥΣ', 'İstanbul', 'Istanbul', 'ǅukić', 'Ꭰꭰ', 'Ꭱ', 'ﬀoulkes', 'Ffoulkes', "O'Brien", 'Obrien', 'Ñúñez', 'Nunez', 'Zoë', 'Żak', '李', '𠀋山', 'Ｓｍｉｔｈ', '\ue000x']
+    const txs = names.map((lastName, i) => personsA.insert(withSortKey({ ...ada(), lastName, firstName: i % 2 ? 'Ann' : 'ann' })))
+    await Promise.all(txs.map(persisted))
+    for (const order of ['asc', 'desc'] as const) {
+      const { body } = await fetchJson<{ items: Person[] }>(`${server.url}/persons?limit=1000&order=${order}`)
+      const local = [...body.items].sort(comparePersons)
+      if (order === 'desc') local.reverse()
+      assert.deepEqual(body.items.map((p) => `${p.lastName} ${p.firstName}`), local.map((p) => `${p.lastName} ${p.firstName}`), order)
+    }
+    await personsB.utils.refetch()
+    await assertConverged('/persons', personsA, personsB)
   })
 
   test('the details loader fills all four related collections with one request', async () => {
