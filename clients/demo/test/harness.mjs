@@ -186,7 +186,7 @@ export async function openPage(browser, url) {
 export const listedNames = (page) => page.$$eval('ul[aria-label="Persons"] button.person', (bs) => bs.map((b) => b.textContent.replace(/saving….*$/, '').trim()))
 
 /** Waits until fn(page) returns a truthy value (polling; fails with the last value after ms). */
-export async function until(page, fn, what, ms = 5000) {
+export async function until(page, fn, what, ms = 10000) {
   const end = Date.now() + ms
   let last
   for (;;) {
