@@ -50,7 +50,7 @@ test('two pages on another origin: list, search, details in one request, a 412 c
   const url = demo.pageUrl()
   const [p1, p2] = await Promise.all([openPage(demo.browser, url), openPage(demo.browser, url)])
 
-  await t.test('the list pages through the server order (20, then the rest)', async () => {
+  await t.test('the list pages through the server order (20, then the rest: Load more, or scrolling)', async () => {
     const all = (await demo.api.get('/persons?limit=100')).body.items.map((p) => `${p.lastName}, ${p.firstName}`)
     assert.equal(all.length, 25)
     await until(p1, async () => (await listedNames(p1)).length === 20, '20 persons')
@@ -58,6 +58,11 @@ test('two pages on another origin: list, search, details in one request, a 412 c
     await clickButton(p1, 'Load more')
     await until(p1, async () => (await listedNames(p1)).length === 25, '25 persons')
     assert.deepEqual(await listedNames(p1), all)
+    // infinite loading: on page 2, scrolling to the end of the list loads the rest
+    await until(p2, async () => (await listedNames(p2)).length === 20, '20 persons on page 2')
+    await p2.$eval('ul[aria-label="Persons"]', (ul) => ul.scrollTo(0, ul.scrollHeight))
+    await until(p2, async () => (await listedNames(p2)).length === 25, '25 persons on page 2 after scrolling')
+    assert.deepEqual(await listedNames(p2), all)
   })
 
   // The person to edit: the second seeded one (it has contacts of which one is primary).
