@@ -141,6 +141,12 @@ seed-local: ## seed the DynamoDB Local of `make ddb-up` in-process (COUNT, SEED,
 bench-seed: deps ## benchmark on DynamoDB Local: original one-PutItem-per-item seeding vs the batch writer (~25 s)
 	$(GO) test -run '^$$' -bench '^BenchmarkSeed$$' -benchtime 1x ./pkg/seed
 
+# One engine for the whole run (started and always stopped by ddb run), its own port.
+BENCH_DDB_PORT ?= 8766
+.PHONY: bench
+bench: deps $(DDB) ## print requests, capacity units and p50/p99 latency per operation, and the seed rate, API vs the original approach (~1 min)
+	@$(DDB) -port $(BENCH_DDB_PORT) run $(GO) test -count=1 -run '^$$' -bench '^Benchmark(Seed|Operations)$$' -benchtime 1x ./pkg/seed
+
 
 # ---- CDK: build, synth, deploy ----
 # The cdk CLI is the version pinned in package.json (installed by `deps`), run offline:
