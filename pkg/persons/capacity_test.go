@@ -129,9 +129,17 @@ func TestCapacityUnits(t *testing.T) {
 		{"Related.Delete primary: BatchGetItem + tx delete + PROFILE pointer", units{2, 6}, units{2, 2*2 + 1}, func(ctx context.Context) error {
 			return a.Delete(ctx, p.ID, addr.ID, 0)
 		}},
-		// 10 related items again (one address fewer, one contact more): the mark, 10
-		// plain deletes and the PROFILE, with the index entry twice: n + 4 WCU in AWS.
-		{"DeletePerson (10 related)", units{2, 14}, units{2, 1 + 1 + 10 + 1 + 1}, func(ctx context.Context) error {
+		{"Related.Create primary, none before: PROFILE + tx put + PROFILE", units{1, 6}, units{1, 2*2 + 1}, func(ctx context.Context) error {
+			_, err := a.Create(ctx, p.ID, newAddress(true))
+			return err
+		}},
+		{"Related.Update un-priming: BatchGetItem + tx put + PROFILE pointer", units{2, 6}, units{2, 2*2 + 1}, func(ctx context.Context) error {
+			_, err := c.Update(ctx, p.ID, other, merge[persons.ContactInfo](`{"isPrimary":false}`), 0)
+			return err
+		}},
+		// 11 related items now (one contact more than at the start): the mark, 11 plain
+		// deletes and the PROFILE, with the index entry twice: n + 4 WCU in AWS.
+		{"DeletePerson (11 related)", units{2, 15}, units{2, 1 + 1 + 11 + 1 + 1}, func(ctx context.Context) error {
 			return f.store.DeletePerson(ctx, p.ID, 0)
 		}},
 	}
