@@ -194,7 +194,13 @@ func TestJourney(t *testing.T) {
 	}
 
 	// Cascade delete: the person and everything under it.
-	s.do("DELETE", "/persons/"+id, nil, "If-Match", `"2"`).want(t, http.StatusNoContent)
+	res = s.do("DELETE", "/persons/"+id, nil, "If-Match", `"2"`).want(t, http.StatusNoContent)
+	// The mark, 4 plain deletes and the PROFILE, each with the PROFILE's index entry
+	// (DynamoDB Local counts index writes): 2 + 4 + 2 write units, 2 strong partition reads.
+	line = s.logs.accessLine(t, res.Header.Get(api.RequestIDHeader))
+	if line["ddb_write_units"] != 8.0 || line["ddb_read_units"] != 2.0 {
+		t.Errorf("cascade delete access line %v, want 8 write and 2 read units", line)
+	}
 	s.do("GET", "/persons/"+id, nil).problem(t, http.StatusNotFound)
 	for _, kc := range kindCases {
 		s.do("GET", "/persons/"+id+"/"+kc.route, nil).problem(t, http.StatusNotFound)

@@ -2,6 +2,7 @@ package ddbstats_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 
@@ -97,6 +98,14 @@ func TestCountingCapacityUnits(t *testing.T) {
 			t.Errorf("%s: %.1f RCU %.1f WCU, want %.1f and %.1f", tt.name, c.ReadUnits(), c.WriteUnits(), tt.read, tt.write)
 		}
 		read, write = read+tt.read, write+tt.write
+	}
+	// A write refused by its condition: counted as a request, with no units (DynamoDB's
+	// error carries none).
+	ctx, c := ddbstats.WithCounter(outer)
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: item, ConditionExpression: aws.String("attribute_exists(pk)")})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) || c.Load() != 1 || c.ReadUnits() != 0 || c.WriteUnits() != 0 {
+		t.Errorf("refused write: %v, %d requests %.1f RCU %.1f WCU; want a failed condition, 1 request, no units", err, c.Load(), c.ReadUnits(), c.WriteUnits())
 	}
 	if oc.ReadUnits() != read || oc.WriteUnits() != write {
 		t.Errorf("outer counter: %.1f RCU %.1f WCU, want %.1f and %.1f", oc.ReadUnits(), oc.WriteUnits(), read, write)
