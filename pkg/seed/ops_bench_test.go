@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -121,6 +122,7 @@ func origKey(pk, sk string) map[string]types.AttributeValue {
 
 // opStats collects the samples of one operation by one implementation.
 type opStats struct {
+	http        int // HTTP requests (the API's side only)
 	requests    int64
 	read, write float64
 	latencies   []time.Duration
@@ -152,8 +154,9 @@ func (s *opStats) percentile(p float64) time.Duration {
 // BenchmarkOperations measures the API's operations through the HTTP handler (router,
 // middleware, store) on DynamoDB Local, next to the original approach (above) on a
 // table holding the same items: per operation the DynamoDB requests, read and write
-// units (as DynamoDB Local reports them) and p50/p99 latency. 200 persons are seeded;
-// the per-person operations run on 50 of them. It prints one table per operation. Run it
+// units (as DynamoDB Local reports them) and p50/p99 latency, and the API's HTTP
+// requests. 200 persons are seeded; the per-person operations run on 50 of them; the
+// eager list runs on 10,000 more. It prints one table per operation. Run it
 // with `make bench`; the baseline is called directly, without HTTP, so its latencies
 // leave out the cost that the API's include.
 func BenchmarkOperations(b *testing.B) {
@@ -198,6 +201,7 @@ func BenchmarkOperations(b *testing.B) {
 		api: &opStats{}, orig: &opStats{}, apiHow: "GET /persons/{id}?include=all", origHow: "GetItem + Query per kind"}
 	for _, id := range ids {
 		r.api.measure(b, func(ctx context.Context) error {
+			r.api.http++
 			_, err := serve(ctx, "GET", "/persons/"+id+"?include=all", 200)
 			return err
 		})
@@ -209,31 +213,7 @@ func BenchmarkOperations(b *testing.B) {
 	r = row{op: fmt.Sprintf("list all %d persons (%d runs)", n, listRuns), api: &opStats{}, orig: &opStats{},
 		apiHow: "GET /persons?limit=1000, following nextCursor", origHow: "Query GSI1, 1 MB pages"}
 	for range listRuns {
-		r.api.measure(b, func(ctx context.Context) error {
-			got, cursor := 0, ""
-			for {
-				target := "/persons?limit=1000"
-				if cursor != "" {
-					target += "&cursor=" + url.QueryEscape(cursor)
-				}
-				body, err := serve(ctx, "GET", target, 200)
-				if err != nil {
-					return err
-				}
-				var page persons.Page[persons.Person]
-				if err := json.Unmarshal(body, &page); err != nil {
-					return err
-				}
-				got += len(page.Items)
-				if cursor = page.NextCursor; cursor == "" {
-					break
-				}
-			}
-			if got != n {
-				return fmt.Errorf("listed %d persons, want %d", got, n)
-			}
-			return nil
-		})
+		r.api.measure(b, func(ctx context.Context) error { return apiListAll(ctx, h, n, &r.api.http) })
 		r.orig.measure(b, func(ctx context.Context) error {
 			got, err := origList(ctx, db, origTable)
 			if err == nil && got != n {
@@ -248,8 +228,36 @@ func BenchmarkOperations(b *testing.B) {
 	r = row{op: fmt.Sprintf("delete a person with its related items (%d persons)", perPerson), api: &opStats{}, orig: &opStats{},
 		apiHow: "DELETE /persons/{id}", origHow: "Query per kind + DeleteItem per item"}
 	for _, id := range ids {
-		r.api.measure(b, func(ctx context.Context) error { _, err := serve(ctx, "DELETE", "/persons/"+id, 204); return err })
+		r.api.measure(b, func(ctx context.Context) error {
+			r.api.http++
+			_, err := serve(ctx, "DELETE", "/persons/"+id, 204)
+			return err
+		})
 		r.orig.measure(b, func(ctx context.Context) error { return origDelete(ctx, db, origTable, id) })
+	}
+	rows = append(rows, r)
+
+	// The eager list of a large table: 10,000 persons (PROFILE items only: the list
+	// reads nothing else), one table read by both.
+	const big, bigRuns = 10000, 5
+	_, bigTable := ddbtest.NewTable(b)
+	b.StopTimer()
+	if err := putProfiles(ctx, db, bigTable, seed, big); err != nil {
+		b.Fatal(err)
+	}
+	b.StartTimer()
+	bigH := api.NewHandler(api.Options{Store: persons.New(db, bigTable), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	r = row{op: fmt.Sprintf("list all %d persons (%d runs)", big, bigRuns), api: &opStats{}, orig: &opStats{},
+		apiHow: "GET /persons?limit=1000, following nextCursor", origHow: "Query GSI1, 1 MB pages"}
+	for range bigRuns {
+		r.api.measure(b, func(ctx context.Context) error { return apiListAll(ctx, bigH, big, &r.api.http) })
+		r.orig.measure(b, func(ctx context.Context) error {
+			got, err := origList(ctx, db, bigTable)
+			if err == nil && got != big {
+				err = fmt.Errorf("listed %d persons, want %d", got, big)
+			}
+			return err
+		})
 	}
 	rows = append(rows, r)
 	b.StopTimer()
@@ -257,22 +265,84 @@ func BenchmarkOperations(b *testing.B) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
 	for _, r := range rows {
-		fmt.Fprintf(w, "\n%s\t\t\t\t\t\t\n", r.op)
-		fmt.Fprintf(w, "\trequests/op\tRCU/op\tWCU/op\tp50 ms\tp99 ms\t\n")
+		fmt.Fprintf(w, "\n%s\t\t\t\t\t\t\t\n", r.op)
+		fmt.Fprintf(w, "\tHTTP/op\trequests/op\tRCU/op\tWCU/op\tp50 ms\tp99 ms\t\n")
 		for _, s := range []struct {
 			name string
 			st   *opStats
 		}{{"API: " + r.apiHow, r.api}, {"original: " + r.origHow, r.orig}} {
 			runs := float64(s.st.runs)
-			fmt.Fprintf(w, "%s\t%.1f\t%.2f\t%.2f\t%s\t%s\t\n", s.name, float64(s.st.requests)/runs, s.st.read/runs, s.st.write/runs,
+			httpPer := "-"
+			if s.st.http > 0 {
+				httpPer = fmt.Sprintf("%.1f", float64(s.st.http)/runs)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%.1f\t%.2f\t%.2f\t%s\t%s\t\n", s.name, httpPer, float64(s.st.requests)/runs, s.st.read/runs, s.st.write/runs,
 				ms(s.st.percentile(0.5)), ms(s.st.percentile(0.99)))
 		}
-		fmt.Fprintf(w, "ratio original/API\t%.1f×\t%s\t%s\t%.1f×\t%.1f×\t\n",
+		fmt.Fprintf(w, "ratio original/API\t\t%.1f×\t%s\t%s\t%.1f×\t%.1f×\t\n",
 			float64(r.orig.requests)/float64(r.api.requests), ratio(r.orig.read, r.api.read), ratio(r.orig.write, r.api.write),
 			float64(r.orig.percentile(0.5))/float64(r.api.percentile(0.5)), float64(r.orig.percentile(0.99))/float64(r.api.percentile(0.99)))
 	}
 	w.Flush()
 	fmt.Println(strings.Repeat("-", 20))
+}
+
+// apiListAll lists every person through the handler, page after page of the largest
+// size, and checks that it got want persons. It counts its HTTP requests in *httpReqs.
+func apiListAll(ctx context.Context, h http.Handler, want int, httpReqs *int) error {
+	got, cursor := 0, ""
+	for {
+		target := "/persons?limit=1000"
+		if cursor != "" {
+			target += "&cursor=" + url.QueryEscape(cursor)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil).WithContext(ctx))
+		*httpReqs++
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("GET %s: %d %s", target, rec.Code, rec.Body)
+		}
+		var page persons.Page[persons.Person]
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+			return err
+		}
+		got += len(page.Items)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if got != want {
+		return fmt.Errorf("listed %d persons, want %d", got, want)
+	}
+	return nil
+}
+
+// putProfiles writes the PROFILE items of n generated persons, 25 per BatchWriteItem.
+func putProfiles(ctx context.Context, db *dynamodb.Client, table string, seed int64, n int) error {
+	var reqs []types.WriteRequest
+	flush := func() error {
+		for len(reqs) > 0 {
+			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
+			if err != nil {
+				return err
+			}
+			reqs = out.UnprocessedItems[table]
+		}
+		return nil
+	}
+	for i := range n {
+		items, err := persons.Items(persons.PersonDetails{Person: Person(seed, i).Person})
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: items[0]}})
+		if len(reqs) == 25 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 func ratio(a, b float64) string {
