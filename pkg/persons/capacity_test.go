@@ -184,3 +184,31 @@ func (f *fixture) checkSizes(t *testing.T, personID string, want int) {
 	}
 	t.Logf("partition: %d items, %d bytes", len(out.Items), total)
 }
+
+// The cascade delete writes 1 unit per item plus a constant, whatever the number of
+// items: DeletePerson of a person with n related items (every item under 1 KB) costs
+// n + 4 write units (the mark and the PROFILE's delete, each with its index entry), in
+// 4 + ⌈n/25⌉ requests (3 for a person alone: the first read finds nothing to delete).
+// Its reads grow with the partition: a Query bills the whole items it reads, projection
+// or not, 1 RCU per 4 KB.
+func TestCascadeDeleteUnitsPerItem(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []int{0, 1, 25, 60} {
+		p := f.createPerson(t, "Ann", "Smith")
+		for i := range n {
+			mustCreate(t, f.store.Contacts(), p.ID, newContact(i == 0))
+		}
+		ctx, c := ddbstats.WithCounter(context.Background())
+		if err := f.store.DeletePerson(ctx, p.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		wantReq := int64(4 + (n+24)/25)
+		if n == 0 {
+			wantReq = 3
+		}
+		if c.WriteUnits() != float64(n+4) || c.Load() != wantReq {
+			t.Errorf("%d related: %v WCU in %d requests, want %d WCU in %d", n, c.WriteUnits(), c.Load(), n+4, wantReq)
+		}
+		t.Logf("%2d related: %4.1f WCU %4.1f RCU %d requests", n, c.WriteUnits(), c.ReadUnits(), c.Load())
+	}
+}
