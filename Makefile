@@ -147,7 +147,7 @@ lambda-size: ## print every function's zipped bootstrap size and init duration u
 # One engine for the whole run (started and always stopped by ddb run), its own port.
 BENCH_DDB_PORT ?= 8766
 .PHONY: bench lambda-size
-bench: deps $(DDB) ## print requests, capacity units and p50/p99 latency per operation, and the seed rate, API vs the original approach (~1 min)
+bench: deps $(DDB) ## print requests, capacity units and p50/p99 latency per operation, and the seed rate, API vs the original approach (~1.5 min)
 	@$(DDB) -port $(BENCH_DDB_PORT) run $(GO) test -count=1 -run '^$$' -bench '^Benchmark(Seed|Operations)$$' -benchtime 1x ./pkg/seed
 
 
