@@ -167,6 +167,15 @@ seed-local: ## seed the DynamoDB Local of `make ddb-up` in-process (COUNT, SEED,
 bench-seed: deps ## benchmark on DynamoDB Local: original one-PutItem-per-item seeding vs the batch writer (~25 s)
 	$(GO) test -run '^$$' -bench '^BenchmarkSeed$$' -benchtime 1x ./pkg/seed
 
+lambda-size: ## print every function's zipped bootstrap size and init duration under aws-lambda-rie, next to a hello-world (~40 s)
+	PERSONS_LAMBDA_SIZES=1 $(GO) test -count=1 -run '^TestLambdaSizes$$' -v ./pkg/rie
+
+# One engine for the whole run (started and always stopped by ddb run), its own port.
+BENCH_DDB_PORT ?= 8766
+.PHONY: bench lambda-size
+bench: deps $(DDB) ## print requests, capacity units and p50/p99 latency per operation, and the seed rate, API vs the original approach (~1.5 min)
+	@$(DDB) -port $(BENCH_DDB_PORT) run $(GO) test -count=1 -run '^$$' -bench '^Benchmark(Seed|Operations)$$' -benchtime 1x ./pkg/seed
+
 
 # ---- CDK: build, synth, deploy ----
 # The cdk CLI is the version pinned in package.json (installed by `deps`), run offline:

@@ -188,9 +188,19 @@ func TestJourney(t *testing.T) {
 	if line["ddb_requests"] != 1.0 || line["route"] != "GET /persons/{personId}" || line["status"] != 200.0 {
 		t.Errorf("include=all access line %v, want 1 DynamoDB request", line)
 	}
+	// Five small items (under 4 KB together) in one eventually consistent Query: ½ read unit.
+	if line["ddb_read_units"] != 0.5 || line["ddb_write_units"] != 0.0 {
+		t.Errorf("include=all access line %v, want ½ read unit and no write units", line)
+	}
 
 	// Cascade delete: the person and everything under it.
-	s.do("DELETE", "/persons/"+id, nil, "If-Match", `"2"`).want(t, http.StatusNoContent)
+	res = s.do("DELETE", "/persons/"+id, nil, "If-Match", `"2"`).want(t, http.StatusNoContent)
+	// The mark, 4 plain deletes and the PROFILE, each with the PROFILE's index entry
+	// (DynamoDB Local counts index writes): 2 + 4 + 2 write units, 2 strong partition reads.
+	line = s.logs.accessLine(t, res.Header.Get(api.RequestIDHeader))
+	if line["ddb_write_units"] != 8.0 || line["ddb_read_units"] != 2.0 {
+		t.Errorf("cascade delete access line %v, want 8 write and 2 read units", line)
+	}
 	s.do("GET", "/persons/"+id, nil).problem(t, http.StatusNotFound)
 	for _, kc := range kindCases {
 		s.do("GET", "/persons/"+id+"/"+kc.route, nil).problem(t, http.StatusNotFound)

@@ -101,8 +101,9 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 const StatusClientClosedRequest = 499
 
 // middleware wraps the router with, outermost first: request id, the access log line with
-// its DynamoDB request count, the request's deadline (timeout after it starts, or
-// earlier if its context says so), panic recovery, CORS and the body limit.
+// its DynamoDB request count and consumed read and write capacity units, the request's
+// deadline (timeout after it starts, or earlier if its context says so), panic recovery,
+// CORS and the body limit.
 func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -141,6 +142,8 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.Int64("ddb_requests", calls.Load()),
+			slog.Float64("ddb_read_units", calls.ReadUnits()),
+			slog.Float64("ddb_write_units", calls.WriteUnits()),
 			slog.String("request_id", ri.id),
 		)
 	})

@@ -50,6 +50,52 @@
 // write refused for a conflict reads nothing more (the stored item comes with the failed
 // condition), and one that changes nothing writes nothing.
 //
+// # Consistency
+//
+// Reads that only answer a GET are eventually consistent, at half the read units:
+// GetPerson, GetPersonDetails (include=all), Related.List and Related.Get (ListPersons
+// reads GSI1, which is eventually consistent anyway). They may miss a write of the last
+// second or so; nothing is written from them, and a version (ETag) read stale cannot
+// lose an update: the write it conditions is refused with the current item
+// (ErrVersionMismatch, 412), which a syncing client merges, and a write's own answer
+// already carries what it wrote. Reads that a write is conditioned on are strongly
+// consistent (the read of UpdatePerson and of every related write, If-Match checks
+// included; the PROFILE and previous primary of a primary switch; the cap's recount), so
+// a write never starts from a stale copy; so are the cascade delete's and CreatePerson's
+// partition reads, which must see every item written before them.
+//
+// # Capacity units
+//
+// TestCapacityUnits pins the read and write units of every operation on a typical person
+// (10 related items, each under 1 KB), as DynamoDB Local reports them and as AWS bills
+// them by its published rules (1 WCU per KB written, 2 per KB and item in a transaction;
+// 1 RCU per 4 KB strongly consistent, half eventually). GSI1 projects ALL, so a write of
+// a PROFILE also writes its index entry (+1 WCU, +2 when the name changes the index key).
+// In AWS:
+//
+//	operation                                   RCU   WCU   transaction, and the guarantee it buys
+//	GetPerson, GetPersonDetails, ListPersons    ½     0
+//	Related.List, Related.Get                   1     0
+//	CreatePerson                                1     2     none (condition: id free)
+//	UpdatePerson                                1     2–3   none (condition: version)
+//	DeletePerson, n related items               2     n+4   none: plain deletes after the mark
+//	Related.Create                              0     5     put + PROFILE: the person exists and
+//	                                                        is not being deleted, under the cap
+//	Related.Create primary (demoting one)       2     7     + pointer and demotion: one primary
+//	  ... no primary before                     1     5
+//	Related.Update/Replace                      2     1     none (condition: version)
+//	Related.Update making it primary (demoting) 3     7     pointer + demotion: one primary
+//	Related.Update un-priming it                2     5     pointer: it never names a non-primary
+//	Related.Delete                              2     1     none (condition: version)
+//	Related.Delete of the primary               2     5     pointer removed with the item
+//
+// The primary delete's transaction is the only one the invariants do not strictly need
+// (a primary switch tolerates a pointer to a deleted item: it reads nothing to demote and
+// just moves the pointer); it keeps the pointer exact, so that the next switch reads no
+// dangling item, and primary deletes are rare. A refused write (failed condition) is
+// billed as a write too but comes back without consumed capacity, so the counters and
+// the table leave it out.
+//
 // # Sync contract
 //
 // The results are what a client that keeps copies (a TanStack DB collection) needs to

@@ -112,13 +112,13 @@ func (s *Store) GetPerson(ctx context.Context, id string) (Person, error) {
 	if err := checkID("personId", &id); err != nil {
 		return Person{}, err
 	}
-	p, _, err := s.readPerson(ctx, id)
+	p, _, err := s.readPerson(ctx, id, eventual)
 	return p, err
 }
 
 // readPerson reads the PROFILE item of person id and decodes it.
-func (s *Store) readPerson(ctx context.Context, id string) (Person, map[string]types.AttributeValue, error) {
-	item, err := s.getItem(ctx, personPK(id), profileSK)
+func (s *Store) readPerson(ctx context.Context, id string, c consistency) (Person, map[string]types.AttributeValue, error) {
+	item, err := s.getItem(ctx, personPK(id), profileSK, c)
 	if err != nil {
 		return Person{}, nil, fmt.Errorf("person %s: %w", id, err)
 	}
@@ -135,7 +135,7 @@ func (s *Store) GetPersonDetails(ctx context.Context, id string) (PersonDetails,
 	if err := checkID("personId", &id); err != nil {
 		return PersonDetails{}, err
 	}
-	in, err := partitionQuery(s.table, personPK(id), nil, nil)
+	in, err := partitionQuery(s.table, personPK(id), nil, nil, eventual)
 	if err != nil {
 		return PersonDetails{}, err
 	}
@@ -199,7 +199,7 @@ var personAttrs = func() []string {
 }()
 
 func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Person) error, ifVersion int64) (Person, error) {
-	cur, item, err := s.readPerson(ctx, id)
+	cur, item, err := s.readPerson(ctx, id, strong)
 	if err != nil {
 		return Person{}, err
 	}
@@ -352,7 +352,7 @@ func (s *Store) removeLeftovers(ctx context.Context, id string) error {
 // partitionKeys reads the keys of every item of a person's partition.
 func (s *Store) partitionKeys(ctx context.Context, id string) ([]map[string]types.AttributeValue, error) {
 	proj := expression.NamesList(expression.Name(AttrPK), expression.Name(AttrSK))
-	in, err := partitionQuery(s.table, personPK(id), nil, &proj)
+	in, err := partitionQuery(s.table, personPK(id), nil, &proj, strong)
 	if err != nil {
 		return nil, err
 	}

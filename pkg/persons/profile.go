@@ -92,12 +92,12 @@ func usableCond() expression.ConditionBuilder {
 	return expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name(attrDeleting)))
 }
 
-// getWithProfile reads the item at sk and its person's PROFILE with ONE BatchGetItem,
-// strongly consistent. A missing item is a nil map.
-func (s *Store) getWithProfile(ctx context.Context, personID, sk string) (item map[string]types.AttributeValue, p profile, err error) {
+// getWithProfile reads the item at sk and its person's PROFILE with ONE BatchGetItem.
+// A missing item is a nil map.
+func (s *Store) getWithProfile(ctx context.Context, personID, sk string, c consistency) (item map[string]types.AttributeValue, p profile, err error) {
 	pk := personPK(personID)
 	keys := []map[string]types.AttributeValue{key(pk, sk), key(pk, profileSK)}
-	consistent := true
+	consistent := bool(c)
 	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: &consistent}}
 	for attempt := 1; len(req) > 0; attempt++ {
 		if attempt > 1 {
@@ -122,9 +122,9 @@ func (s *Store) getWithProfile(ctx context.Context, personID, sk string) (item m
 	return item, p, nil
 }
 
-// getProfile reads a PROFILE item, strongly consistent; a missing one is the zero profile.
-func (s *Store) getProfile(ctx context.Context, personID string) (profile, error) {
-	item, err := s.getItem(ctx, personPK(personID), profileSK)
+// getProfile reads a PROFILE item; a missing one is the zero profile.
+func (s *Store) getProfile(ctx context.Context, personID string, c consistency) (profile, error) {
+	item, err := s.getItem(ctx, personPK(personID), profileSK, c)
 	if errors.Is(err, ErrNotFound) {
 		return profile{}, nil
 	}

@@ -67,13 +67,13 @@ func (r *Related[T, P]) List(ctx context.Context, personID string, o ListOptions
 	}
 	// The person first: the items of a person that does not exist (left by data written
 	// around the store) or is being deleted are not listed.
-	if p, err := r.s.getProfile(ctx, personID); err != nil {
+	if p, err := r.s.getProfile(ctx, personID, eventual); err != nil {
 		return Page[T]{}, err
 	} else if !p.usable() {
 		return Page[T]{}, personGone(personID)
 	}
 	begins := expression.Key(AttrSK).BeginsWith(r.kind.skPrefix)
-	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil)
+	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil, eventual)
 	if err != nil {
 		return Page[T]{}, err
 	}
@@ -94,7 +94,7 @@ func (r *Related[T, P]) Get(ctx context.Context, personID, id string) (T, error)
 		var zero T
 		return zero, err
 	}
-	v, _, err := r.read(ctx, personID, id)
+	v, _, err := r.read(ctx, personID, id, eventual)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -104,8 +104,8 @@ func (r *Related[T, P]) Get(ctx context.Context, personID, id string) (T, error)
 
 // read reads and decodes one item, and its person's PROFILE, in one request. The item
 // of a person that does not exist or is being deleted is not found.
-func (r *Related[T, P]) read(ctx context.Context, personID, id string) (*T, profile, error) {
-	item, p, err := r.s.getWithProfile(ctx, personID, r.kind.sk(id))
+func (r *Related[T, P]) read(ctx context.Context, personID, id string, c consistency) (*T, profile, error) {
+	item, p, err := r.s.getWithProfile(ctx, personID, r.kind.sk(id), c)
 	switch {
 	case err != nil:
 		return nil, p, r.wrap(id, err)
@@ -255,7 +255,7 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (Written[T], e
 		none Written[T]
 	)
 	if w.op != opCreate {
-		if cur, prof, err = r.read(ctx, w.personID, w.id); err != nil {
+		if cur, prof, err = r.read(ctx, w.personID, w.id, strong); err != nil {
 			return none, err
 		}
 		if w.ifVersion != 0 && P(cur).versioned().Version != w.ifVersion {
@@ -273,7 +273,7 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (Written[T], e
 	movesPointer := r.kind.PrimaryAttr != "" && wasPrimary != nowPrimary
 	if w.op == opCreate && movesPointer {
 		// A new primary: the pointer's current value is needed for the condition.
-		if prof, err = r.s.getProfile(ctx, w.personID); err != nil {
+		if prof, err = r.s.getProfile(ctx, w.personID, strong); err != nil {
 			return none, err
 		} else if !prof.usable() {
 			return none, personGone(w.personID)
@@ -372,7 +372,7 @@ func unchanged[T any, P Record[T]](cur, next *T) bool {
 
 // getItem reads one item of the kind, strongly consistent; nil when it does not exist.
 func (r *Related[T, P]) getItem(ctx context.Context, personID, id string) (*T, error) {
-	item, err := r.s.getItem(ctx, personPK(personID), r.kind.sk(id))
+	item, err := r.s.getItem(ctx, personPK(personID), r.kind.sk(id), strong)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
@@ -539,7 +539,7 @@ func (r *Related[T, P]) replayed(w *write[T], next *T, old map[string]types.Attr
 // at the cap, the create fails with a *LimitError.
 func (r *Related[T, P]) recount(ctx context.Context, personID string, counted int64) error {
 	begins := expression.Key(AttrSK).BeginsWith(r.kind.skPrefix)
-	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil)
+	in, err := partitionQuery(r.s.table, personPK(personID), &begins, nil, strong)
 	if err != nil {
 		return err
 	}

@@ -57,13 +57,29 @@ func key(pk, sk string) map[string]types.AttributeValue {
 
 func (s *Store) tx() *tx { return &tx{table: s.table} }
 
-// getItem reads one item, strongly consistent (a write conditioned on what it read must
-// not start from a stale copy); ErrNotFound when it does not exist.
-func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+// consistency is how a read sees recent writes. DynamoDB bills a strongly consistent
+// read 1 RCU per 4 KB, an eventually consistent one half of that.
+type consistency bool
+
+const (
+	// strong sees every write acknowledged before the read: for the reads a write is
+	// conditioned on (a write must not start from a stale copy, or it would be refused
+	// and retried), and for the cascade delete's reads (each must see every item
+	// written before the PROFILE was marked).
+	strong consistency = true
+	// eventual may miss writes of the last second or so: for the reads that only
+	// answer a GET. Nothing is written from them, and an ETag (version) read stale
+	// cannot lose an update: the write it conditions is refused with 412 and the
+	// current item (ErrVersionMismatch), which the client merges.
+	eventual consistency = false
+)
+
+// getItem reads one item; ErrNotFound when it does not exist.
+func (s *Store) getItem(ctx context.Context, pk, sk string, c consistency) (map[string]types.AttributeValue, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            key(pk, sk),
-		ConsistentRead: aws.Bool(true),
+		ConsistentRead: aws.Bool(bool(c)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", pk, sk, err)
@@ -128,7 +144,7 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput) ([]map[st
 	return items, nil
 }
 
-func partitionQuery(table, pk string, cond *expression.KeyConditionBuilder, proj *expression.ProjectionBuilder) (*dynamodb.QueryInput, error) {
+func partitionQuery(table, pk string, cond *expression.KeyConditionBuilder, proj *expression.ProjectionBuilder, c consistency) (*dynamodb.QueryInput, error) {
 	kc := expression.Key(AttrPK).Equal(expression.Value(pk))
 	if cond != nil {
 		kc = kc.And(*cond)
@@ -147,6 +163,6 @@ func partitionQuery(table, pk string, cond *expression.KeyConditionBuilder, proj
 		ProjectionExpression:      e.Projection(),
 		ExpressionAttributeNames:  e.Names(),
 		ExpressionAttributeValues: e.Values(),
-		ConsistentRead:            aws.Bool(true),
+		ConsistentRead:            aws.Bool(bool(c)),
 	}, nil
 }

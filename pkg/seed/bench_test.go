@@ -2,7 +2,10 @@ package seed
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,6 +53,7 @@ func BenchmarkSeed(b *testing.B) {
 	}
 
 	var baseReq, batchReq int64
+	var baseWCU, batchWCU float64
 	var baseTime, batchTime time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -64,6 +68,7 @@ func BenchmarkSeed(b *testing.B) {
 		}
 		baseTime += time.Since(start)
 		baseReq += c.Load()
+		baseWCU += c.WriteUnits()
 
 		ctx, c = ddbstats.WithCounter(context.Background())
 		start = time.Now()
@@ -73,6 +78,7 @@ func BenchmarkSeed(b *testing.B) {
 		}
 		batchTime += time.Since(start)
 		batchReq += c.Load()
+		batchWCU += c.WriteUnits()
 		if st.Items != total || int64(st.Requests) != c.Load() {
 			b.Fatalf("batch writer: %+v, want %d items and %d requests", st, total, c.Load())
 		}
@@ -85,4 +91,14 @@ func BenchmarkSeed(b *testing.B) {
 	b.ReportMetric(per(baseTime.Seconds()), "baseline-s")
 	b.ReportMetric(per(batchTime.Seconds()), "batch-s")
 	b.ReportMetric(baseTime.Seconds()/batchTime.Seconds(), "time-ratio")
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "\nseed %d persons (%d items)\t\t\t\t\t\n", n, total)
+	fmt.Fprintf(w, "\trequests\tWCU\ts\titems/s\t\n")
+	fmt.Fprintf(w, "batch writer: BatchWriteItem, 25 items each\t%.0f\t%.0f\t%.2f\t%.0f\t\n",
+		per(float64(batchReq)), per(batchWCU), per(batchTime.Seconds()), float64(total)/per(batchTime.Seconds()))
+	fmt.Fprintf(w, "original: PutItem per item\t%.0f\t%.0f\t%.2f\t%.0f\t\n",
+		per(float64(baseReq)), per(baseWCU), per(baseTime.Seconds()), float64(total)/per(baseTime.Seconds()))
+	fmt.Fprintf(w, "ratio original/batch\t%.1f×\t%s\t%.1f×\t\t\n", float64(baseReq)/float64(batchReq), ratio(baseWCU, batchWCU), baseTime.Seconds()/batchTime.Seconds())
+	w.Flush()
 }
