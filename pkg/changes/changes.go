@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -124,6 +125,9 @@ type Log struct {
 	Lag        time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logger receives the processor's failures (no item content, only keys' kinds and
+	// errors); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 func (l *Log) partitions() int {
@@ -145,6 +149,13 @@ func (l *Log) lag() time.Duration {
 		return l.Lag
 	}
 	return DefaultLag
+}
+
+func (l *Log) logger() *slog.Logger {
+	if l.Logger != nil {
+		return l.Logger
+	}
+	return slog.Default()
 }
 
 func (l *Log) now() time.Time {
@@ -184,6 +195,7 @@ func (l *Log) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dynam
 	for i, r := range ev.Records {
 		p, ok, err := entryOf(r)
 		if err != nil {
+			l.logger().Error("change feed: record failed", "sequence_number", r.Change.SequenceNumber, "event", r.EventName, "error", err.Error())
 			failAt = i
 			break
 		}
@@ -195,6 +207,7 @@ func (l *Log) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dynam
 	// What came before the first bad record is written; if that fails, the whole batch
 	// is retried.
 	if err := l.write(ctx, batch); err != nil {
+		l.logger().Error("change feed: write failed", "entries", len(batch), "error", err.Error())
 		if len(ev.Records) > 0 {
 			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: firstSeq(ev, batch)}}
 		}
