@@ -12,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/personsapi/persons/pkg/changes"
+	"github.com/personsapi/persons/pkg/persons"
 )
 
 // changesFunction is functions/changes, the change feed's stream processor: the table's
@@ -75,6 +76,13 @@ func newChangeFeed(scope awscdk.Stack, table awsdynamodb.Table, fn *Function, re
 		RetryAttempts:           jsii.Number(changesRetryAttempts),
 		ReportBatchItemFailures: jsii.Bool(true),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(c.DLQ),
+		// Only person partitions: the log's own entries (and their TTL deletions) come
+		// back through the stream too; filtered here, they cost no invocation.
+		Filters: &[]*map[string]any{awslambda.FilterCriteria_Filter(&map[string]any{
+			"dynamodb": map[string]any{"Keys": map[string]any{persons.AttrPK: map[string]any{
+				"S": awslambda.FilterRule_BeginsWith(jsii.String(persons.PersonPKPrefix)),
+			}}},
+		})},
 	})
 	c.Alarm = awscloudwatch.NewAlarm(scope, jsii.String("ChangesDLQAlarm"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("The change feed's processor gave up on a batch of stream records: clients miss those changes until they reload. The message names the shard and sequence numbers (readable in the stream for 24 h)."),
