@@ -17,6 +17,7 @@ import (
 	"golang.org/x/tools/go/ssa/ssautil"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/changes"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -32,7 +33,10 @@ var (
 	personsFunctionMethods = []any{
 		(*persons.Store).CreatePerson, (*persons.Store).GetPerson, (*persons.Store).GetPersonDetails,
 		(*persons.Store).ListPersons, (*persons.Store).UpdatePerson, (*persons.Store).DeletePerson,
+		(*changes.Log).Read, // GET /changes
 	}
+	// The change feed's processor: Lambda's event source mapping calls Handle.
+	changesFunctionMethods = []any{(*changes.Log).Handle}
 	// One generic implementation serves every related kind, so its methods stand for
 	// all instantiations.
 	relatedFunctionMethods = []any{
@@ -59,10 +63,11 @@ type usage struct {
 // DynamoDB client calls, paginators and transaction parts it reaches. Only the entry
 // points are named: which file or helper holds a call does not matter.
 func TestAccessMatchesCode(t *testing.T) {
-	a := newAccessAnalysis(t, seedFunctionMain)
+	a := newAccessAnalysis(t, seedFunctionMain, "./pkg/changes")
 	want := map[string]usage{
 		string(api.FunctionPersons): a.reach(a.methods(t, personsFunctionMethods)...),
 		seedFunction:                a.reach(a.main(t, seedFunctionMain)),
+		changesFunction:             a.reach(a.methods(t, changesFunctionMethods)...),
 	}
 	related := a.reach(a.methods(t, relatedFunctionMethods)...)
 	for _, k := range persons.Kinds {
@@ -99,7 +104,7 @@ func TestAccessMatchesCode(t *testing.T) {
 	// DynamoDB calls unchecked here (and, once a handler calls it, ungranted in AWS).
 	entry := map[*ssa.Function]bool{}
 	receivers := map[[2]string]bool{}
-	for _, e := range append(personsFunctionMethods, relatedFunctionMethods...) {
+	for _, e := range slices.Concat(personsFunctionMethods, relatedFunctionMethods, changesFunctionMethods) {
 		pkg, typ, _ := method(e)
 		receivers[[2]string{pkg, typ}] = true
 		entry[a.methods(t, []any{e})[0]] = true

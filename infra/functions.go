@@ -26,7 +26,7 @@ func functionNames() []string {
 	for _, fn := range api.Functions() {
 		names = append(names, string(fn))
 	}
-	return append(names, seedFunction)
+	return append(names, seedFunction, changesFunction)
 }
 
 // Access is what one function may do with the table: exactly the DynamoDB actions of
@@ -38,6 +38,9 @@ type Access struct {
 	// IndexQueries names the indexes the function queries; it gets dynamodb:Query on
 	// those index ARNs only.
 	IndexQueries []string
+	// LeadingKeys, when set, limits TableActions to items whose partition key matches
+	// one of these patterns (the dynamodb:LeadingKeys condition).
+	LeadingKeys []string
 }
 
 // functionAccess is the least-privilege map. Keep it in step with pkg/persons: a call
@@ -57,6 +60,12 @@ var functionAccess = func() map[string]Access {
 		// parallel Scan of the table.
 		seedFunction: {
 			TableActions: []string{"dynamodb:BatchWriteItem", "dynamodb:Scan"},
+		},
+		// The change feed's processor writes log entries with BatchWriteItem, to the
+		// log's partitions only.
+		changesFunction: {
+			TableActions: []string{"dynamodb:BatchWriteItem"},
+			LeadingKeys:  changesLeadingKeys,
 		},
 	}
 	// Related items: List (GetItem of the PROFILE, Query), Get (BatchGetItem of the item
@@ -117,10 +126,14 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		Resources: jsii.Strings(*f.LogGroup.LogGroupArn()),
 	}))
 	if len(o.Access.TableActions) > 0 {
-		f.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		st := &awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings(o.Access.TableActions...),
 			Resources: jsii.Strings(*o.Table.TableArn()),
-		}))
+		}
+		if len(o.Access.LeadingKeys) > 0 {
+			st.Conditions = &map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": o.Access.LeadingKeys}}
+		}
+		f.Role.AddToPolicy(awsiam.NewPolicyStatement(st))
 	}
 	if len(o.Access.IndexQueries) > 0 {
 		var arns []string

@@ -26,6 +26,8 @@ type Stack struct {
 	Functions map[string]*Function
 	API       *HTTPAPI
 	Auth      *Auth // nil with auth=none
+	// ChangeFeed wires functions/changes to the table's stream.
+	ChangeFeed *ChangeFeed
 }
 
 // NewStack builds the stack described by cfg. It fails before creating anything when a
@@ -54,7 +56,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	cursorKeys := newCursorKeys(s.Stack, "CursorKeys", cfg)
 	for _, fn := range names {
 		var env map[string]*string
-		if fn != seedFunction {
+		if fn != seedFunction && fn != changesFunction {
 			env = map[string]*string{deploy.EnvCursorKeys: cursorKeys}
 		}
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
@@ -65,6 +67,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 			Env:           env,
 		})
 	}
+	s.ChangeFeed = newChangeFeed(s.Stack, s.Table, s.Functions[changesFunction], cfg.removalPolicy())
 	if cfg.Auth {
 		s.Auth = newAuth(s.Stack, "Auth", cfg)
 	} else {
@@ -113,6 +116,9 @@ func newTable(scope constructs.Construct, id string, def persons.TableDef, remov
 		},
 		DeletionProtection: jsii.Bool(protect),
 		RemovalPolicy:      removal,
+		// The change feed reads the stream; its log entries expire through the TTL.
+		Stream:              streamViewType(def),
+		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
 	})
 	for _, g := range def.GSIs {
 		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
@@ -163,4 +169,12 @@ func newLogGroup(scope constructs.Construct, id string, removal awscdk.RemovalPo
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: removal,
 	})
+}
+
+// streamViewType maps the library's stream view type onto the CDK's.
+func streamViewType(def persons.TableDef) awsdynamodb.StreamViewType {
+	if def.StreamView != types.StreamViewTypeNewAndOldImages {
+		panic(fmt.Sprintf("infra: stream view %q of persons.Table is not supported by the stack", def.StreamView))
+	}
+	return awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES
 }

@@ -77,6 +77,8 @@ func routes() []route {
 		p(http.MethodGet, "/persons/{personId}", personHandlers.get, "include"),
 		p(http.MethodPatch, "/persons/{personId}", personHandlers.patch),
 		p(http.MethodDelete, "/persons/{personId}", personHandlers.delete),
+		{Route{FunctionPersons, http.MethodGet, "/changes"}, changesQuery,
+			func(s *persons.Store) handlerFunc { return newChangeHandlers(s).list }},
 	}
 	for _, k := range relatedKinds {
 		rs = append(rs, k.routes()...)

@@ -22,6 +22,8 @@ const (
 	AttrEntity = "entity"
 	// AttrVersion is the optimistic-locking counter every item carries.
 	AttrVersion = "version"
+	// AttrTTL is the time-to-live attribute (epoch seconds) of the change log's entries.
+	AttrTTL = "ttl"
 
 	GSI1 = "GSI1"
 )
@@ -35,6 +37,12 @@ type TableDef struct {
 	GSIs         []IndexDef
 	// BillingMode is on-demand: traffic is spiky (seeding, front ends) and small.
 	BillingMode types.BillingMode
+	// StreamView is the table's DynamoDB stream: new and old images, so that the change
+	// feed (pkg/changes) sees every write, whoever made it, and the key of every delete.
+	StreamView types.StreamViewType
+	// TTLAttribute is the table's time-to-live attribute (epoch seconds): the change
+	// log's entries carry it; no entity item does.
+	TTLAttribute string
 }
 
 // IndexDef is a global secondary index with string keys and projection ALL.
@@ -52,7 +60,9 @@ var Table = TableDef{
 	GSIs: []IndexDef{
 		{Name: GSI1, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK, Projection: types.ProjectionTypeAll},
 	},
-	BillingMode: types.BillingModePayPerRequest,
+	BillingMode:  types.BillingModePayPerRequest,
+	StreamView:   types.StreamViewTypeNewAndOldImages,
+	TTLAttribute: AttrTTL,
 }
 
 // AttributeNames lists every key attribute of the table and its indexes, in a stable order.
@@ -73,6 +83,9 @@ func (d TableDef) CreateTableInput(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(d.PartitionKey), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(d.SortKey), KeyType: types.KeyTypeRange},
 		},
+	}
+	if d.StreamView != "" {
+		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: d.StreamView}
 	}
 	for _, n := range d.AttributeNames() {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
@@ -112,6 +125,11 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) (created
 		default:
 			created = true
 		}
+		if created && Table.TTLAttribute != "" {
+			if err := enableTTL(ctx, db, name); err != nil {
+				return created, err
+			}
+		}
 	default:
 		return false, fmt.Errorf("describe table %s: %w", name, err)
 	}
@@ -123,4 +141,24 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) (created
 		return created, fmt.Errorf("wait for table %s: %w", name, err)
 	}
 	return created, nil
+}
+
+// enableTTL turns on the table's time to live on Table.TTLAttribute, once the table is
+// active (UpdateTimeToLive needs that).
+func enableTTL(ctx context.Context, db *dynamodb.Client, name string) error {
+	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 100 * time.Millisecond
+		o.MaxDelay = time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	_, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String(Table.TTLAttribute)},
+	})
+	if err != nil {
+		return fmt.Errorf("enable time to live on %s: %w", name, err)
+	}
+	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/changes"
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/ddbstats"
@@ -127,6 +128,22 @@ func run() error {
 		return err
 	}
 	store := persons.New(db, c.table, storeOpts...)
+	// The change feed's processor, as deployed (changes.Log.Handle), over DynamoDB
+	// Local's stream: it starts before the seed, so seeded items are in the feed too.
+	streamARN, err := changes.StreamARN(ctx, db, c.table)
+	if err != nil {
+		return err
+	}
+	poller := &changes.Poller{
+		Streams:   ddblocal.StreamsClient(c.endpoint),
+		StreamARN: streamARN,
+		Handler:   (&changes.Log{DB: db, Table: c.table, Logger: log}).Handle,
+		Log:       log,
+	}
+	pctx, stopPoller := context.WithCancel(ctx)
+	pollerDone := make(chan struct{})
+	go func() { defer close(pollerDone); _ = poller.Run(pctx) }()
+	defer func() { stopPoller(); <-pollerDone }()
 	if err := seedIfEmpty(ctx, db, store, c); err != nil {
 		return err
 	}
@@ -150,6 +167,7 @@ persons API on %[1]s  (all routes of the 5 functions; table %[2]q)
   %[3]s
   curl -s '%[1]s/persons?limit=3'
   curl -s "%[1]s/persons/$(curl -s '%[1]s/persons?limit=1' | sed -E 's/.*"id":"([^"]+)".*/\1/')?include=all"
+  curl -s '%[1]s/changes'   (the change feed: follow nextCursor)
   OpenAPI: %[1]s/openapi.json   CORS origins: %[4]q
   demo page: %[1]s/%[5]s
 Ctrl-C stops the server and DynamoDB Local.

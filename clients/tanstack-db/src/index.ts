@@ -21,3 +21,4 @@ export type * from './types.js'
 
 /** A new item id: the client picks it, so an insert can be retried safely. */
 export const newId = (): string => crypto.randomUUID()
+export { ChangeFeed, type ChangeEntry, type ChangeFeedConfig, type ChangePage, type SyncTarget } from './changes.js'

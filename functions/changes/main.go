@@ -1,0 +1,28 @@
+// Command changes is the change feed's stream processor: Lambda's event source mapping
+// on the table's stream hands it batches of records (events.DynamoDBEvent), and
+// changes.Log.Handle writes their log entries, reporting failed records
+// (ReportBatchItemFailures). `make run` runs the same Handle over DynamoDB Local's stream.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/personsapi/persons/pkg/changes"
+	"github.com/personsapi/persons/pkg/ddbclient"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	slog.SetDefault(log)
+	db, table, err := ddbclient.FromEnv(context.Background())
+	if err != nil {
+		log.Error("startup failed", "function", "changes", "error", err.Error())
+		os.Exit(1)
+	}
+	l := &changes.Log{DB: db, Table: table, Logger: log}
+	lambda.Start(l.Handle)
+}
