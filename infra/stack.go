@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -56,6 +57,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 		var env map[string]*string
 		if fn != seedFunction {
 			env = map[string]*string{deploy.EnvCursorKeys: cursorKeys}
+			maps.Copy(env, scopeEnv(cfg))
 		}
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
 			AssetDir:      filepath.Join(cfg.LambdaAssets, fn),

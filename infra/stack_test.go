@@ -278,6 +278,8 @@ func TestFunctions(t *testing.T) {
 		vars := map[string]any{deploy.EnvTableName: ref(tableID)}
 		if name != seedFunction {
 			vars[deploy.EnvCursorKeys] = cursorKeys
+			// The scope names the authorizer requires (TestRouteAuthorizationScopes).
+			vars[deploy.EnvScopeRead], vars[deploy.EnvScopeWrite], vars[deploy.EnvScopeBank] = "persons/read", "persons/write", "persons/bank"
 		}
 		env := map[string]any{"Variables": vars}
 		if !sameJSON(p["Environment"], env) {
@@ -385,9 +387,11 @@ func TestRoutesMapToTheirFunctionWithAuthorizer(t *testing.T) {
 				}
 			} else {
 				poolID := only(t, tpl.ofType("AWS::Cognito::UserPool"), "user pools")
-				clientID := only(t, tpl.ofType("AWS::Cognito::UserPoolClient"), "user pool clients")
+				// The public client and the service client (TestCognitoScopes).
+				apiClient := v.stack.logicalID(v.stack.Auth.Client.Node().DefaultChild())
+				serviceClient := v.stack.logicalID(v.stack.Auth.ServiceClient.Node().DefaultChild())
 				cfg, _ := authz["JwtConfiguration"].(map[string]any)
-				if !sameJSON(cfg["Audience"], []any{ref(clientID)}) || !strings.Contains(js(cfg["Issuer"]), `"https://cognito-idp."`) ||
+				if !sameJSON(cfg["Audience"], []any{ref(apiClient), ref(serviceClient)}) || !strings.Contains(js(cfg["Issuer"]), `"https://cognito-idp."`) ||
 					!strings.Contains(js(cfg["Issuer"]), js(ref(poolID))) {
 					t.Errorf("jwt configuration %s, want the pool's issuer and client", js(cfg))
 				}
