@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -24,6 +25,7 @@ type Stack struct {
 	awscdk.Stack
 	Config    Config
 	Table     awsdynamodb.Table
+	TableKey  awskms.IKey // the customer-managed key the table is encrypted with
 	Functions map[string]*Function
 	API       *HTTPAPI
 	Auth      *Auth // nil with auth=none
@@ -51,7 +53,8 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("service"), jsii.String("persons"), nil)
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
 
-	s.Table = newTable(s.Stack, "Table", persons.Table, cfg.removalPolicy(), !cfg.Throwaway())
+	s.TableKey = newTableKey(s.Stack, "TableKey", cfg)
+	s.Table = newTable(s.Stack, "Table", persons.Table, s.TableKey, cfg.removalPolicy(), !cfg.Throwaway())
 	cursorKeys := newCursorKeys(s.Stack, "CursorKeys", cfg)
 	for _, fn := range names {
 		var env map[string]*string
@@ -62,6 +65,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
 			AssetDir:      filepath.Join(cfg.LambdaAssets, fn),
 			Table:         s.Table,
+			TableKey:      s.TableKey,
 			Access:        functionAccess[fn],
 			RemovalPolicy: cfg.removalPolicy(),
 			Env:           env,
@@ -105,7 +109,7 @@ func (c Config) removalPolicy() awscdk.RemovalPolicy {
 
 // newTable builds the DynamoDB table from the library's definition, so the deployed
 // table and the one tests and `make run` create cannot drift apart.
-func newTable(scope constructs.Construct, id string, def persons.TableDef, removal awscdk.RemovalPolicy, protect bool) awsdynamodb.Table {
+func newTable(scope constructs.Construct, id string, def persons.TableDef, key awskms.IKey, removal awscdk.RemovalPolicy, protect bool) awsdynamodb.Table {
 	t := awsdynamodb.NewTable(scope, jsii.String(id), &awsdynamodb.TableProps{
 		PartitionKey: stringKey(def.PartitionKey),
 		SortKey:      stringKey(def.SortKey),
@@ -115,6 +119,8 @@ func newTable(scope constructs.Construct, id string, def persons.TableDef, remov
 		},
 		DeletionProtection: jsii.Bool(protect),
 		RemovalPolicy:      removal,
+		Encryption:         awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:      key,
 	})
 	for _, g := range def.GSIs {
 		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{

@@ -450,6 +450,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			tableID := only(t, tpl.ofType("AWS::DynamoDB::Table"), "tables")
 			tableARN := arnOf(tableID)
 			gsiARN := map[string]any{"Fn::Join": []any{"", []any{tableARN, "/index/" + persons.GSI1}}}
+			keyARN := arnOf(only(t, tpl.ofType("AWS::KMS::Key"), "KMS keys")) // the table's (kms_test.go)
 
 			roles := tpl.ofType("AWS::IAM::Role")
 			if len(roles) != len(functionNames()) {
@@ -498,6 +499,8 @@ func TestIAMLeastPrivilege(t *testing.T) {
 							kind = "table"
 						case sameJSON(r, gsiARN):
 							kind = "index"
+						case sameJSON(r, keyARN):
+							kind = "key"
 						default:
 							if m, _ := r.(map[string]any); m != nil {
 								if ga, _ := m["Fn::GetAtt"].([]any); len(ga) == 2 && ga[1] == "Arn" &&
@@ -507,7 +510,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 							}
 						}
 						if kind == "" {
-							t.Errorf("%s: resource %s is not the table, its index or a log group", fn, js(r))
+							t.Errorf("%s: resource %s is not the table, its index, its key or a log group", fn, js(r))
 							continue
 						}
 						for _, a := range actions {
@@ -534,6 +537,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				wantIndex := []string(nil)
 				if fn == string(api.FunctionPersons) {
 					wantIndex = []string{"dynamodb:Query"} // ListPersons reads GSI1
+				}
+				if !slices.Equal(g["key"], tableKeyActions) {
+					t.Errorf("%s: table key actions %v, want %v", fn, g["key"], tableKeyActions)
 				}
 				if !slices.Equal(g["index"], wantIndex) {
 					t.Errorf("%s: index actions %v, want %v", fn, g["index"], wantIndex)
