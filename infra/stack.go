@@ -86,12 +86,15 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	output(s.Stack, deploy.OutputAPIURL, s.API.Stage.Url(), "Base URL of the HTTP API")
 	output(s.Stack, deploy.OutputTableName, s.Table.TableName(), "DynamoDB table")
 	output(s.Stack, deploy.OutputSeedFunctionName, s.Functions[seedFunction].Function.FunctionName(), "Lambda function that seeds the table (see the seed CLI)")
+	output(s.Stack, deploy.OutputSeedFunctionARN, s.Functions[seedFunction].Function.FunctionArn(), "Seed function ARN: grant lambda:InvokeFunction on it to whoever may seed")
 	if s.Auth != nil {
 		output(s.Stack, deploy.OutputJWTIssuer, s.Auth.Issuer, "Issuer of the JWTs the API accepts")
 		output(s.Stack, deploy.OutputJWTAudience, awscdk.Fn_Join(jsii.String(","), &s.Auth.Audience), "Audiences (client ids) the API accepts")
 		if s.Auth.UserPool != nil {
 			output(s.Stack, deploy.OutputUserPoolID, s.Auth.UserPool.UserPoolId(), "Cognito user pool of the API's users")
-			output(s.Stack, deploy.OutputUserPoolClientID, s.Auth.Client.UserPoolClientId(), "Cognito app client to sign in with (USER_PASSWORD_AUTH or SRP)")
+			output(s.Stack, deploy.OutputUserPoolClientID, s.Auth.Client.UserPoolClientId(), "Cognito public app client (authorization code with PKCE) for users")
+			output(s.Stack, deploy.OutputServiceClientID, s.Auth.ServiceClient.UserPoolClientId(), "Cognito confidential app client (client credentials) for scripts and services")
+			output(s.Stack, deploy.OutputOAuthURL, s.Auth.Domain.BaseUrl(nil), "Base URL of the pool's OAuth endpoints (/oauth2/token)")
 		}
 	}
 	return s, nil

@@ -570,9 +570,9 @@ func TestOutputs(t *testing.T) {
 		ctx  map[string]string
 		want []string
 	}{
-		{"cognito", defaults, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputUserPoolID, deploy.OutputUserPoolClientID}},
-		{"external IdP", externalIdP, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience}},
-		{"auth=none", authNone, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName}},
+		{"cognito", defaults, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputUserPoolID, deploy.OutputUserPoolClientID, deploy.OutputServiceClientID, deploy.OutputOAuthURL, deploy.OutputSeedFunctionARN}},
+		{"external IdP", externalIdP, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputSeedFunctionARN}},
+		{"auth=none", authNone, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputSeedFunctionARN}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := synth(t, tc.ctx, nil)

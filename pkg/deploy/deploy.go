@@ -45,6 +45,15 @@ const (
 	// OutputUserPoolClientID is the id of the app client of that user pool; tokens are
 	// issued to it.
 	OutputUserPoolClientID = "UserPoolClientId"
+	// OutputServiceClientID is the pool's confidential app client (client credentials
+	// flow, secret in describe-user-pool-client), for scripts and services.
+	OutputServiceClientID = "ServiceClientId"
+	// OutputOAuthURL is the base URL of the pool's OAuth endpoints (/oauth2/token,
+	// /oauth2/authorize), where tokens with the API's scopes come from.
+	OutputOAuthURL = "OAuthUrl"
+	// OutputSeedFunctionARN is the ARN of the seed function, for the IAM policy of
+	// whoever may invoke it (lambda:InvokeFunction).
+	OutputSeedFunctionARN = "SeedFunctionArn"
 )
 
 // Environment variables.
