@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +147,29 @@ func TestScopeConfig(t *testing.T) {
 		if _, err := parseConfig(lookup(bad)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// API Gateway's access log line stays free of personal data: only the variables below
+// (no body, query string, header or claim other than the token's opaque sub). A new
+// field has to be added here, on purpose.
+func TestGatewayAccessLogFields(t *testing.T) {
+	allowed := []string{"$context.requestId", "$context.requestTimeEpoch", "$context.identity.sourceIp",
+		"$context.identity.userAgent", "$context.httpMethod", "$context.path", "$context.routeKey", "$context.status",
+		"$context.protocol", "$context.responseLength", "$context.responseLatency", "$context.integrationErrorMessage",
+		"$context.integration.latency", "$context.authorizer.error", "$context.authorizer.claims.sub"}
+	var f map[string]string
+	if err := json.Unmarshal([]byte(accessLogFormat), &f); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range f {
+		if !slices.Contains(allowed, v) {
+			t.Errorf("access log field %s = %s is not on the list of fields without personal data", k, v)
+		}
+	}
+	tpl := synth(t, defaults, nil).tpl
+	stage := tpl.Resources[only(t, tpl.ofType("AWS::ApiGatewayV2::Stage"), "stages")].Properties
+	if got := stage["AccessLogSettings"].(map[string]any)["Format"]; got != accessLogFormat {
+		t.Errorf("stage access log format %v", got)
 	}
 }
