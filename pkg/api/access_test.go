@@ -352,3 +352,24 @@ func TestLogsCarryNoPersonalData(t *testing.T) {
 		t.Error("the logs carry the query string")
 	}
 }
+
+// A handler that panics after writing part of an answer: without the bank scope the held
+// part is dropped, never sent unmasked, and the caller gets the 500 problem.
+func TestPanicWithoutBankScope(t *testing.T) {
+	s := newServer(t)
+	logs := &logBuffer{}
+	h := api.NewHandler(api.Options{
+		Store:  s.store,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Extra: map[string]http.Handler{"GET /boom": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"iban":"` + testIBAN + `",`))
+			panic("kaboom")
+		})},
+	})
+	s2 := &server{t: t, h: api.WithFixedScopes(h, api.Scopes{Read: true}), store: s.store, logs: logs, partial: true}
+	res := s2.do("GET", "/boom", nil)
+	res.problem(t, http.StatusInternalServerError)
+	if bytesContains(res.body, "0532013") {
+		t.Errorf("the held IBAN went out: %s", res.body)
+	}
+}

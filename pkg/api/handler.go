@@ -69,14 +69,18 @@ func NewHandler(o Options) http.Handler {
 				ri.pattern = r.Pattern
 			}
 			// Without the bank scope every answer, errors included, leaves with its
-			// IBANs masked.
+			// IBANs masked. Not deferred: after a panic the held response is dropped,
+			// and the recovery answers 500 on the untouched writer.
+			var mw *maskingWriter
 			if !ScopesFrom(r.Context()).Bank {
-				mw := &maskingWriter{ResponseWriter: w}
-				defer mw.finish()
+				mw = &maskingWriter{ResponseWriter: w}
 				w = mw
 			}
 			if err := h(w, r); err != nil {
 				writeError(w, r, log, err)
+			}
+			if mw != nil {
+				mw.finish()
 			}
 		})
 	}
