@@ -168,17 +168,26 @@ func (m *maskingWriter) finish() {
 // string value holding the text "iban":" is written with escaped quotes.
 var ibanMember = []byte(`"iban":"`)
 
+// ibanAttribute is the same member in DynamoDB's JSON (a stream record's image, should a
+// route ever pass one on): {"iban":{"S":"DE…"}}.
+var ibanAttribute = []byte(`"iban":{"S":"`)
+
 // maskIBANs masks, in place, the value of every "iban" member of the JSON document b
 // (encoding/json's compact output) with iban.Mask. A value with escapes or characters
 // outside A–Z, 0–9 (never a valid IBAN) is masked entirely, so the result stays valid
 // JSON without decoding it.
 func maskIBANs(b []byte) []byte {
+	return maskMembers(maskMembers(b, ibanMember), ibanAttribute)
+}
+
+// maskMembers masks the string after every occurrence of prefix in b (maskIBANs).
+func maskMembers(b, prefix []byte) []byte {
 	for i := 0; ; {
-		j := bytes.Index(b[i:], ibanMember)
+		j := bytes.Index(b[i:], prefix)
 		if j < 0 {
 			return b
 		}
-		start := i + j + len(ibanMember)
+		start := i + j + len(prefix)
 		end := start
 		plain := true
 		for end < len(b) && b[end] != '"' {

@@ -56,6 +56,7 @@ func TestMaskIBANs(t *testing.T) {
 		// A stored value that is no IBAN is hidden entirely, escapes included.
 		{`{"iban":"a\"b\\c\u00e9-12345"}`, `{"iban":"*******************"}`},
 		{`{"iban":"short"}`, `{"iban":"*****"}`},
+		{`{"NewImage":{"iban":{"S":"DE89370400440532013000"},"bic":{"S":"X"}}}`, `{"NewImage":{"iban":{"S":"DE****************3000"},"bic":{"S":"X"}}}`},
 		{`{"iban":"unterminated`, `{"iban":"un******ated`}, // never encoding/json output; no panic
 	} {
 		got := string(maskIBANs([]byte(tc.in)))
