@@ -34,16 +34,14 @@ type Auth struct {
 // "persons/<name>" in tokens, api.DefaultScopeNames.
 const resourceServerID = "persons"
 
-// of is the scope a route's method needs: read for GET, write for the others.
+// routeScope is the scope a route's method needs: read for GET, write for the others.
 // persons/bank guards fields, not routes: the functions mask IBANs without it.
-func (n scopeNames) of(method string) string {
+func routeScope(n api.ScopeNames, method string) string {
 	if method == "GET" || method == "HEAD" {
 		return n.Read
 	}
 	return n.Write
 }
-
-type scopeNames api.ScopeNames
 
 // scopeEnv is what tells the API functions the scope names: always set, so the function
 // and the authorizer cannot disagree about them.
@@ -93,16 +91,14 @@ func newAuth(scope constructs.Construct, id string, cfg Config) *Auth {
 		// issued through its OAuth endpoints only (not USER_PASSWORD_AUTH/SRP sign-ins,
 		// whose tokens carry aws.cognito.signin.user.admin and would be refused by every
 		// route): hence a domain, and OAuth flows on both clients.
-		scopes := map[string]awscognito.ResourceServerScope{}
 		var rsScopes []awscognito.ResourceServerScope
 		for _, sc := range []struct{ name, desc string }{
 			{"read", "read persons and their related items (IBANs masked)"},
 			{"write", "create, change and delete persons and their related items"},
 			{"bank", "see full IBANs and set or change them"},
 		} {
-			scopes[sc.name] = awscognito.NewResourceServerScope(&awscognito.ResourceServerScopeProps{
-				ScopeName: jsii.String(sc.name), ScopeDescription: jsii.String(sc.desc)})
-			rsScopes = append(rsScopes, scopes[sc.name])
+			rsScopes = append(rsScopes, awscognito.NewResourceServerScope(&awscognito.ResourceServerScopeProps{
+				ScopeName: jsii.String(sc.name), ScopeDescription: jsii.String(sc.desc)}))
 		}
 		a.ResourceServer = a.UserPool.AddResourceServer(jsii.String("ResourceServer"), &awscognito.UserPoolResourceServerOptions{
 			Identifier:                 jsii.String(resourceServerID),
@@ -113,6 +109,8 @@ func newAuth(scope constructs.Construct, id string, cfg Config) *Auth {
 		for _, sc := range rsScopes {
 			oauthScopes = append(oauthScopes, awscognito.OAuthScope_ResourceServer(a.ResourceServer, sc))
 		}
+		// Users also get openid (the ID token names who signed in).
+		userScopes := append([]awscognito.OAuthScope{awscognito.OAuthScope_OPENID()}, oauthScopes...)
 		prefix := cfg.CognitoDomainPrefix
 		if prefix == "" {
 			// Cognito prefixes are unique per region across all accounts: the account id
@@ -130,7 +128,7 @@ func newAuth(scope constructs.Construct, id string, cfg Config) *Auth {
 			AuthFlows:      &awscognito.AuthFlow{UserPassword: jsii.Bool(true), UserSrp: jsii.Bool(true)},
 			OAuth: &awscognito.OAuthSettings{
 				Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
-				Scopes:       &[]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), oauthScopes[0], oauthScopes[1], oauthScopes[2]},
+				Scopes:       &userScopes,
 				CallbackUrls: jsii.Strings(cfg.OAuthCallbackURLs...),
 			},
 			PreventUserExistenceErrors: jsii.Bool(true),
