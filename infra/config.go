@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/deploy"
 )
@@ -23,7 +24,25 @@ const (
 	// ctxCursorKeysVersion pins the version of the cursor-keys secret the functions get
 	// (a rotation step); empty means the current one at the time of the deploy.
 	ctxCursorKeysVersion = "cursorKeysVersion"
+	// The scope names of an external issuer (jwtIssuer) for the API's read, write and
+	// bank scopes; the stack's own Cognito pool always uses persons/read, persons/write
+	// and persons/bank.
+	ctxScopeRead  = "scopeRead"
+	ctxScopeWrite = "scopeWrite"
+	ctxScopeBank  = "scopeBank"
+	// ctxOAuthCallbackURLs are the redirect URLs (comma-separated) of the Cognito app
+	// client's authorization code flow; ctxCognitoDomainPrefix the prefix of the pool's
+	// Cognito domain (its OAuth endpoints), by default persons-<stage>-<account id>.
+	ctxOAuthCallbackURLs   = "oauthCallbackUrls"
+	ctxCognitoDomainPrefix = "cognitoDomainPrefix"
+	// ctxKMSKeyARN names a customer-managed KMS key of the operator's to encrypt the
+	// table with; without it the stack creates one.
+	ctxKMSKeyARN = "kmsKeyArn"
 )
+
+// defaultOAuthCallbackURL is where a local tool (the README's recipe) receives the
+// authorization code.
+const defaultOAuthCallbackURL = "http://localhost:8400/callback"
 
 // defaultLambdaAssets is where `make build` puts bin/lambda/<function>/bootstrap,
 // relative to the repository root (where the cdk CLI runs the app).
@@ -50,6 +69,14 @@ type Config struct {
 	LambdaAssets string
 	// CursorKeysVersion is the version id of the cursor-keys secret to deploy, or "".
 	CursorKeysVersion string
+	// Scopes are the scope names in the callers' tokens: api.DefaultScopeNames, or an
+	// external issuer's (scopeRead, scopeWrite, scopeBank).
+	Scopes api.ScopeNames
+	// OAuthCallbackURLs and CognitoDomainPrefix configure the stack's Cognito pool.
+	OAuthCallbackURLs   []string
+	CognitoDomainPrefix string
+	// KMSKeyARN is the operator's key for the table, or "" for one the stack creates.
+	KMSKeyARN string
 }
 
 // Throwaway reports whether the stage's data may be destroyed with the stack.
@@ -59,6 +86,9 @@ func (c Config) Throwaway() bool { return slices.Contains(throwawayStages, c.Sta
 func (c Config) StackName() string { return deploy.StackName(c.Stage) }
 
 var stageRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+
+// kmsKeyARNRE is a KMS key ARN: the table's SSE names a key, not an alias.
+var kmsKeyARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
 
 // parseConfig reads the configuration through lookup, which returns a context value
 // or "" when it is unset, and reports every invalid value at once.
@@ -70,7 +100,13 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		JWTAudience:  splitList(lookup(ctxJWTAudience)),
 		LambdaAssets: strings.TrimSpace(lookup(ctxLambdaAssets)),
 
-		CursorKeysVersion: strings.TrimSpace(lookup(ctxCursorKeysVersion)),
+		CursorKeysVersion:   strings.TrimSpace(lookup(ctxCursorKeysVersion)),
+		OAuthCallbackURLs:   splitList(lookup(ctxOAuthCallbackURLs)),
+		CognitoDomainPrefix: strings.TrimSpace(lookup(ctxCognitoDomainPrefix)),
+		KMSKeyARN:           strings.TrimSpace(lookup(ctxKMSKeyARN)),
+	}
+	if len(c.OAuthCallbackURLs) == 0 {
+		c.OAuthCallbackURLs = []string{defaultOAuthCallbackURL}
 	}
 	if c.Stage == "" {
 		c.Stage = deploy.DefaultStage
@@ -101,6 +137,28 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		if len(c.JWTAudience) == 0 {
 			// API Gateway's JWT authorizer requires at least one audience.
 			errs = append(errs, fmt.Errorf("%s is set but %s is not: API Gateway needs the audience (client id) to accept", ctxJWTIssuer, ctxJWTAudience))
+		}
+	}
+	scopeEnv := map[string]string{}
+	for key, env := range map[string]string{ctxScopeRead: deploy.EnvScopeRead, ctxScopeWrite: deploy.EnvScopeWrite, ctxScopeBank: deploy.EnvScopeBank} {
+		if v := strings.TrimSpace(lookup(key)); v != "" {
+			if c.JWTIssuer == "" {
+				errs = append(errs, fmt.Errorf("%s is for an external issuer (%s): the stack's Cognito pool names its scopes persons/read, persons/write and persons/bank", key, ctxJWTIssuer))
+			}
+			scopeEnv[env] = v
+		}
+	}
+	names, err := api.ScopeNamesFromEnv(func(k string) string { return scopeEnv[k] }, deploy.EnvScopeRead, deploy.EnvScopeWrite, deploy.EnvScopeBank)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s/%s/%s: %w", ctxScopeRead, ctxScopeWrite, ctxScopeBank, err))
+	}
+	c.Scopes = names
+	if c.KMSKeyARN != "" && !kmsKeyARNRE.MatchString(c.KMSKeyARN) {
+		errs = append(errs, fmt.Errorf("%s=%q: want a key ARN, arn:aws:kms:<region>:<account>:key/<id>", ctxKMSKeyARN, c.KMSKeyARN))
+	}
+	for _, u := range c.OAuthCallbackURLs {
+		if pu, err := url.Parse(u); err != nil || pu.Host == "" || (pu.Scheme != "https" && pu.Hostname() != "localhost") {
+			errs = append(errs, fmt.Errorf("%s: %q: want an https URL, or http on localhost", ctxOAuthCallbackURLs, u))
 		}
 	}
 	origins, err := cors.ParseOrigins(lookup(ctxCORSOrigins))

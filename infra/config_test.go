@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/personsapi/persons/pkg/api"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -15,7 +17,7 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{
 			name: "defaults: prod, auth on, no CORS",
-			want: Config{Stage: "prod", Auth: true, LambdaAssets: "bin/lambda"},
+			want: Config{Stage: "prod", Auth: true, LambdaAssets: "bin/lambda", Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL}},
 		},
 		{
 			name: "dev, external issuer, CORS, assets",
@@ -26,12 +28,13 @@ func TestParseConfig(t *testing.T) {
 			want: Config{
 				Stage: "dev", Auth: true, JWTIssuer: "https://idp.example.com", JWTAudience: []string{"a", "b"},
 				CORSOrigins: []string{"https://app.example.com", "http://localhost:5173"}, LambdaAssets: "/tmp/x",
+				Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL},
 			},
 		},
 		{
 			name: "auth none",
 			ctx:  map[string]string{"auth": "none", "corsOrigins": "*"},
-			want: Config{Stage: "prod", Auth: false, CORSOrigins: []string{"*"}, LambdaAssets: "bin/lambda"},
+			want: Config{Stage: "prod", Auth: false, CORSOrigins: []string{"*"}, LambdaAssets: "bin/lambda", Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL}},
 		},
 		{name: "bad stage", ctx: map[string]string{"stage": "Prod_1"}, wantErr: []string{"stage="}},
 		{name: "bad auth", ctx: map[string]string{"auth": "off"}, wantErr: []string{"auth=\"off\""}},

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -95,6 +96,7 @@ const (
 type FunctionOptions struct {
 	AssetDir      string // holds bootstrap
 	Table         awsdynamodb.ITable
+	TableKey      awskms.IKey // the table's key: the function gets tableKeyActions on it
 	Access        Access
 	RemovalPolicy awscdk.RemovalPolicy // of the log group
 	// Env adds to the function's environment (TABLE_NAME is always set).
@@ -134,6 +136,12 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 			st.Conditions = &map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": o.Access.LeadingKeys}}
 		}
 		f.Role.AddToPolicy(awsiam.NewPolicyStatement(st))
+	}
+	if o.TableKey != nil && len(o.Access.TableActions) > 0 {
+		f.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(tableKeyActions...),
+			Resources: jsii.Strings(*o.TableKey.KeyArn()),
+		}))
 	}
 	if len(o.Access.IndexQueries) > 0 {
 		var arns []string

@@ -123,7 +123,10 @@ func newHTTPAPI(scope constructs.Construct, id string, o HTTPAPIOptions) *HTTPAP
 			Integration: in,
 		}
 		if o.Auth != nil {
+			// API Gateway refuses a token without the method's scope (403) before the
+			// function runs; the function checks the same (pkg/api).
 			opts.Authorizer = o.Auth.Authorizer
+			opts.AuthorizationScopes = jsii.Strings(routeScope(o.Auth.Scopes, r.Method))
 		}
 		h.Routes[r] = (*h.API.AddRoutes(opts))[0]
 	}

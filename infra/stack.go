@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -23,6 +25,7 @@ type Stack struct {
 	awscdk.Stack
 	Config    Config
 	Table     awsdynamodb.Table
+	TableKey  awskms.IKey // the customer-managed key the table is encrypted with
 	Functions map[string]*Function
 	API       *HTTPAPI
 	Auth      *Auth // nil with auth=none
@@ -52,16 +55,19 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("service"), jsii.String("persons"), nil)
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
 
-	s.Table = newTable(s.Stack, "Table", persons.Table, cfg.removalPolicy(), !cfg.Throwaway())
+	s.TableKey = newTableKey(s.Stack, "TableKey", cfg)
+	s.Table = newTable(s.Stack, "Table", persons.Table, s.TableKey, cfg.removalPolicy(), !cfg.Throwaway())
 	cursorKeys := newCursorKeys(s.Stack, "CursorKeys", cfg)
 	for _, fn := range names {
 		var env map[string]*string
 		if fn != seedFunction && fn != changesFunction {
 			env = map[string]*string{deploy.EnvCursorKeys: cursorKeys}
+			maps.Copy(env, scopeEnv(cfg))
 		}
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
 			AssetDir:      filepath.Join(cfg.LambdaAssets, fn),
 			Table:         s.Table,
+			TableKey:      s.TableKey,
 			Access:        functionAccess[fn],
 			RemovalPolicy: cfg.removalPolicy(),
 			Env:           env,
@@ -83,12 +89,15 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	output(s.Stack, deploy.OutputAPIURL, s.API.Stage.Url(), "Base URL of the HTTP API")
 	output(s.Stack, deploy.OutputTableName, s.Table.TableName(), "DynamoDB table")
 	output(s.Stack, deploy.OutputSeedFunctionName, s.Functions[seedFunction].Function.FunctionName(), "Lambda function that seeds the table (see the seed CLI)")
+	output(s.Stack, deploy.OutputSeedFunctionARN, s.Functions[seedFunction].Function.FunctionArn(), "Seed function ARN: grant lambda:InvokeFunction on it to whoever may seed")
 	if s.Auth != nil {
 		output(s.Stack, deploy.OutputJWTIssuer, s.Auth.Issuer, "Issuer of the JWTs the API accepts")
 		output(s.Stack, deploy.OutputJWTAudience, awscdk.Fn_Join(jsii.String(","), &s.Auth.Audience), "Audiences (client ids) the API accepts")
 		if s.Auth.UserPool != nil {
 			output(s.Stack, deploy.OutputUserPoolID, s.Auth.UserPool.UserPoolId(), "Cognito user pool of the API's users")
-			output(s.Stack, deploy.OutputUserPoolClientID, s.Auth.Client.UserPoolClientId(), "Cognito app client to sign in with (USER_PASSWORD_AUTH or SRP)")
+			output(s.Stack, deploy.OutputUserPoolClientID, s.Auth.Client.UserPoolClientId(), "Cognito public app client (authorization code with PKCE) for users")
+			output(s.Stack, deploy.OutputServiceClientID, s.Auth.ServiceClient.UserPoolClientId(), "Cognito confidential app client (client credentials) for scripts and services")
+			output(s.Stack, deploy.OutputOAuthURL, s.Auth.Domain.BaseUrl(nil), "Base URL of the pool's OAuth endpoints (/oauth2/token)")
 		}
 	}
 	return s, nil
@@ -106,7 +115,7 @@ func (c Config) removalPolicy() awscdk.RemovalPolicy {
 
 // newTable builds the DynamoDB table from the library's definition, so the deployed
 // table and the one tests and `make run` create cannot drift apart.
-func newTable(scope constructs.Construct, id string, def persons.TableDef, removal awscdk.RemovalPolicy, protect bool) awsdynamodb.Table {
+func newTable(scope constructs.Construct, id string, def persons.TableDef, key awskms.IKey, removal awscdk.RemovalPolicy, protect bool) awsdynamodb.Table {
 	t := awsdynamodb.NewTable(scope, jsii.String(id), &awsdynamodb.TableProps{
 		PartitionKey: stringKey(def.PartitionKey),
 		SortKey:      stringKey(def.SortKey),
@@ -119,6 +128,8 @@ func newTable(scope constructs.Construct, id string, def persons.TableDef, remov
 		// The change feed reads the stream; its log entries expire through the TTL.
 		Stream:              streamViewType(def),
 		TimeToLiveAttribute: jsii.String(def.TTLAttribute),
+		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:       key,
 	})
 	for _, g := range def.GSIs {
 		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{

@@ -278,6 +278,8 @@ func TestFunctions(t *testing.T) {
 		vars := map[string]any{deploy.EnvTableName: ref(tableID)}
 		if name != seedFunction && name != changesFunction {
 			vars[deploy.EnvCursorKeys] = cursorKeys
+			// The scope names the authorizer requires (TestRouteAuthorizationScopes).
+			vars[deploy.EnvScopeRead], vars[deploy.EnvScopeWrite], vars[deploy.EnvScopeBank] = "persons/read", "persons/write", "persons/bank"
 		}
 		env := map[string]any{"Variables": vars}
 		if !sameJSON(p["Environment"], env) {
@@ -385,9 +387,11 @@ func TestRoutesMapToTheirFunctionWithAuthorizer(t *testing.T) {
 				}
 			} else {
 				poolID := only(t, tpl.ofType("AWS::Cognito::UserPool"), "user pools")
-				clientID := only(t, tpl.ofType("AWS::Cognito::UserPoolClient"), "user pool clients")
+				// The public client and the service client (TestCognitoScopes).
+				apiClient := v.stack.logicalID(v.stack.Auth.Client.Node().DefaultChild())
+				serviceClient := v.stack.logicalID(v.stack.Auth.ServiceClient.Node().DefaultChild())
 				cfg, _ := authz["JwtConfiguration"].(map[string]any)
-				if !sameJSON(cfg["Audience"], []any{ref(clientID)}) || !strings.Contains(js(cfg["Issuer"]), `"https://cognito-idp."`) ||
+				if !sameJSON(cfg["Audience"], []any{ref(apiClient), ref(serviceClient)}) || !strings.Contains(js(cfg["Issuer"]), `"https://cognito-idp."`) ||
 					!strings.Contains(js(cfg["Issuer"]), js(ref(poolID))) {
 					t.Errorf("jwt configuration %s, want the pool's issuer and client", js(cfg))
 				}
@@ -446,6 +450,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			tableID := only(t, tpl.ofType("AWS::DynamoDB::Table"), "tables")
 			tableARN := arnOf(tableID)
 			gsiARN := map[string]any{"Fn::Join": []any{"", []any{tableARN, "/index/" + persons.GSI1}}}
+			keyARN := arnOf(only(t, tpl.ofType("AWS::KMS::Key"), "KMS keys")) // the table's (kms_test.go)
 
 			roles := tpl.ofType("AWS::IAM::Role")
 			if len(roles) != len(functionNames()) {
@@ -497,6 +502,8 @@ func TestIAMLeastPrivilege(t *testing.T) {
 							kind = "table"
 						case sameJSON(r, gsiARN):
 							kind = "index"
+						case sameJSON(r, keyARN):
+							kind = "key"
 						default:
 							if m, _ := r.(map[string]any); m != nil {
 								if ga, _ := m["Fn::GetAtt"].([]any); len(ga) == 2 && ga[1] == "Arn" &&
@@ -506,7 +513,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 							}
 						}
 						if kind == "" {
-							t.Errorf("%s: resource %s is not the table, its index or a log group", fn, js(r))
+							t.Errorf("%s: resource %s is not the table, its index, its key or a log group", fn, js(r))
 							continue
 						}
 						for _, a := range actions {
@@ -537,6 +544,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				if fn == string(api.FunctionPersons) {
 					wantIndex = []string{"dynamodb:Query"} // ListPersons reads GSI1
 				}
+				if !slices.Equal(g["key"], tableKeyActions) {
+					t.Errorf("%s: table key actions %v, want %v", fn, g["key"], tableKeyActions)
+				}
 				if !slices.Equal(g["index"], wantIndex) {
 					t.Errorf("%s: index actions %v, want %v", fn, g["index"], wantIndex)
 				}
@@ -566,9 +576,9 @@ func TestOutputs(t *testing.T) {
 		ctx  map[string]string
 		want []string
 	}{
-		{"cognito", defaults, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputUserPoolID, deploy.OutputUserPoolClientID}},
-		{"external IdP", externalIdP, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience}},
-		{"auth=none", authNone, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName}},
+		{"cognito", defaults, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputUserPoolID, deploy.OutputUserPoolClientID, deploy.OutputServiceClientID, deploy.OutputOAuthURL, deploy.OutputSeedFunctionARN}},
+		{"external IdP", externalIdP, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputJWTIssuer, deploy.OutputJWTAudience, deploy.OutputSeedFunctionARN}},
+		{"auth=none", authNone, []string{deploy.OutputAPIURL, deploy.OutputTableName, deploy.OutputSeedFunctionName, deploy.OutputSeedFunctionARN}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := synth(t, tc.ctx, nil)

@@ -580,7 +580,7 @@ func TestPanicRecovery(t *testing.T) {
 			panic("kaboom")
 		})},
 	})
-	s2 := &server{t: t, h: h, store: s.store, logs: logs}
+	s2 := &server{t: t, h: api.WithFixedScopes(h, allScopes), store: s.store, logs: logs}
 	p := s2.do("GET", "/boom", nil).problem(t, http.StatusInternalServerError)
 	if p.Detail != "internal error" {
 		t.Errorf("detail %q", p.Detail)

@@ -21,7 +21,7 @@ import (
 func BenchmarkGet(b *testing.B) {
 	db, table := ddbtest.NewTable(b, ddbstats.Counting)
 	store := persons.New(db, table)
-	h := api.NewHandler(api.Options{Store: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	h := api.WithFixedScopes(api.NewHandler(api.Options{Store: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}), allScopes)
 	ctx := context.Background()
 	p, err := store.CreatePerson(ctx, persons.Person{FirstName: "Ada", LastName: "Lovelace"})
 	if err != nil {

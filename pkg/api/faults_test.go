@@ -44,7 +44,7 @@ func newServerWith(t *testing.T, store *persons.Store, change func(*api.Options)
 	o := api.Options{Store: store, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		CORSOrigins: []string{"http://localhost:5173"}}
 	change(&o)
-	return &server{t: t, h: api.NewHandler(o), store: store, logs: logs}
+	return &server{t: t, h: api.WithFixedScopes(api.NewHandler(o), allScopes), store: store, logs: logs}
 }
 
 // timed sends a request and says how long the answer took.

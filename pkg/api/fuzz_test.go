@@ -28,7 +28,7 @@ var fuzzMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "
 func FuzzAPI(f *testing.F) {
 	db, table := ddbtest.NewTable(f, ddbstats.Counting)
 	store := persons.New(db, table)
-	h := api.NewHandler(api.Options{Store: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	h := api.WithFixedScopes(api.NewHandler(api.Options{Store: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}), allScopes)
 	ctx := context.Background()
 	p, err := store.CreatePerson(ctx, persons.Person{FirstName: "Ada", LastName: "Lovelace"})
 	if err != nil {

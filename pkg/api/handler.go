@@ -37,6 +37,10 @@ type Options struct {
 	// deploy.EnvRequestTimeout); 0 means DefaultRequestTimeout. A request context with
 	// an earlier deadline (a Lambda invocation's) keeps it.
 	RequestTimeout time.Duration
+	// ScopeNames are the names of the scopes in the caller's token, for the 403
+	// problems; the zero value means DefaultScopeNames. The scopes themselves come with
+	// each request (WithScopes): none means the caller may do nothing.
+	ScopeNames ScopeNames
 }
 
 // handlerFunc is an API handler: what it returns is sent as a problem.
@@ -54,14 +58,29 @@ func NewHandler(o Options) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
+	names := o.ScopeNames
+	if names == (ScopeNames{}) {
+		names = DefaultScopeNames
+	}
 	mux := http.NewServeMux()
 	wrap := func(h handlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ri := info(r.Context()); ri != nil {
 				ri.pattern = r.Pattern
 			}
+			// Without the bank scope every answer, errors included, leaves with its
+			// IBANs masked. Not deferred: after a panic the held response is dropped,
+			// and the recovery answers 500 on the untouched writer.
+			var mw *maskingWriter
+			if !ScopesFrom(r.Context()).Bank {
+				mw = &maskingWriter{ResponseWriter: w}
+				w = mw
+			}
 			if err := h(w, r); err != nil {
 				writeError(w, r, log, err)
+			}
+			if mw != nil {
+				mw.finish()
 			}
 		})
 	}
@@ -71,7 +90,7 @@ func NewHandler(o Options) http.Handler {
 		if o.Functions != nil && !slices.Contains(o.Functions, rt.Function) {
 			continue
 		}
-		mux.Handle(rt.Pattern(), wrap(withQuery(rt.query, rt.handler(o.Store))))
+		mux.Handle(rt.Pattern(), wrap(requireScope(rt.Method, names, withQuery(rt.query, rt.handler(o.Store, names)))))
 		if _, seen := allow[rt.Path]; !seen {
 			paths = append(paths, rt.Path)
 		}

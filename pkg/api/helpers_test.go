@@ -74,6 +74,9 @@ type server struct {
 	partial bool
 }
 
+// allScopes is what the tests of everything but access control call with.
+var allScopes = api.Scopes{Read: true, Write: true, Bank: true}
+
 func newServer(t *testing.T, functions ...api.Function) *server {
 	t.Helper()
 	db, table := ddbtest.NewTable(t, ddbstats.Counting)
@@ -91,7 +94,7 @@ func newServerFor(t *testing.T, store *persons.Store, functions ...api.Function)
 	if len(functions) > 0 {
 		o.Functions = functions
 	}
-	return &server{t: t, h: api.NewHandler(o), store: store, logs: logs, partial: len(functions) > 0}
+	return &server{t: t, h: api.WithFixedScopes(api.NewHandler(o), allScopes), store: store, logs: logs, partial: len(functions) > 0}
 }
 
 // response is a finished response with its body read.

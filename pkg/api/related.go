@@ -20,8 +20,8 @@ func relatedKindOf[T any, P persons.Record[T]](segment string, fn Function) rela
 	base := "/persons/{personId}/" + segment
 	k.routes = func() []route {
 		r := func(httpMethod, path string, h method[relatedHandlers[T, P]], query ...string) route {
-			return route{Route{fn, httpMethod, path}, query, func(s *persons.Store) handlerFunc {
-				return h.bind(relatedHandlers[T, P]{r: persons.RelatedOf[T, P](s), base: "/persons/", segment: segment})
+			return route{Route{fn, httpMethod, path}, query, func(s *persons.Store, names ScopeNames) handlerFunc {
+				return h.bind(relatedHandlers[T, P]{r: persons.RelatedOf[T, P](s), base: "/persons/", segment: segment, names: names})
 			}}
 		}
 		return []route{
@@ -42,6 +42,7 @@ type relatedHandlers[T any, P persons.Record[T]] struct {
 	r       *persons.Related[T, P]
 	base    string // "/persons/"
 	segment string // "addresses"
+	names   ScopeNames
 }
 
 // writeWritten sends the result of a write: the item with its ETag (and Location on
@@ -74,6 +75,9 @@ func (h relatedHandlers[T, P]) create(w http.ResponseWriter, r *http.Request) er
 	if err := decodeBody(r, &v); err != nil {
 		return err
 	}
+	if err := newBankGuard[T](r, h.names).create(&v); err != nil {
+		return err
+	}
 	res, err := h.r.Create(r.Context(), r.PathValue("personId"), v)
 	if err != nil {
 		return err
@@ -99,7 +103,16 @@ func (h relatedHandlers[T, P]) replace(w http.ResponseWriter, r *http.Request) e
 	if err := decodeBody(r, &v); err != nil {
 		return err
 	}
-	res, err := h.r.Replace(r.Context(), r.PathValue("personId"), r.PathValue("id"), v, ver)
+	// Replace, with the bank guard between the stored item and the new one.
+	guard := newBankGuard[T](r, h.names)
+	res, err := h.r.Update(r.Context(), r.PathValue("personId"), r.PathValue("id"), func(cur *T) error {
+		nv := v // a retried update starts again from the body
+		if err := guard.replace(&nv, cur); err != nil {
+			return err
+		}
+		*cur = nv
+		return nil
+	}, ver)
 	if err != nil {
 		return err
 	}
@@ -116,7 +129,12 @@ func (h relatedHandlers[T, P]) patch(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	guard := newBankGuard[T](r, h.names)
 	res, err := h.r.Update(r.Context(), r.PathValue("personId"), r.PathValue("id"), func(cur *T) error {
+		patch, err := guard.patch(patch, cur)
+		if err != nil {
+			return err
+		}
 		return input.MergePatch(patch, cur)
 	}, ver)
 	if err != nil {

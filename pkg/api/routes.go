@@ -45,7 +45,7 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 type route struct {
 	Route
 	query   []string
-	handler func(*persons.Store) handlerFunc
+	handler func(*persons.Store, ScopeNames) handlerFunc
 }
 
 // Query lists the query parameters the route takes; any other is a 400.
@@ -69,7 +69,7 @@ func (m method[H]) bind(h H) handlerFunc {
 // routes is every route of the API, grouped by function.
 func routes() []route {
 	p := func(httpMethod, path string, h method[personHandlers], query ...string) route {
-		return route{Route{FunctionPersons, httpMethod, path}, query, func(s *persons.Store) handlerFunc { return h.bind(personHandlers{s}) }}
+		return route{Route{FunctionPersons, httpMethod, path}, query, func(s *persons.Store, _ ScopeNames) handlerFunc { return h.bind(personHandlers{s}) }}
 	}
 	rs := []route{
 		p(http.MethodGet, "/persons", personHandlers.list, personsListQuery...),
@@ -78,7 +78,7 @@ func routes() []route {
 		p(http.MethodPatch, "/persons/{personId}", personHandlers.patch),
 		p(http.MethodDelete, "/persons/{personId}", personHandlers.delete),
 		{Route{FunctionPersons, http.MethodGet, "/changes"}, changesQuery,
-			func(s *persons.Store) handlerFunc { return newChangeHandlers(s).list }},
+			func(s *persons.Store, _ ScopeNames) handlerFunc { return newChangeHandlers(s).list }},
 	}
 	for _, k := range relatedKinds {
 		rs = append(rs, k.routes()...)

@@ -182,7 +182,7 @@ func sameState(t *testing.T, got, want map[string]string) {
 
 // api is the HTTP API over the feed's table.
 func (f *feed) api() *httptest.Server {
-	srv := httptest.NewServer(api.NewHandler(api.Options{Store: f.store}))
+	srv := httptest.NewServer(api.WithFixedScopes(api.NewHandler(api.Options{Store: f.store}), api.Scopes{Read: true, Write: true, Bank: true}))
 	f.t.Cleanup(srv.Close)
 	return srv
 }

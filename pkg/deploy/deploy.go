@@ -45,6 +45,15 @@ const (
 	// OutputUserPoolClientID is the id of the app client of that user pool; tokens are
 	// issued to it.
 	OutputUserPoolClientID = "UserPoolClientId"
+	// OutputServiceClientID is the pool's confidential app client (client credentials
+	// flow, secret in describe-user-pool-client), for scripts and services.
+	OutputServiceClientID = "ServiceClientId"
+	// OutputOAuthURL is the base URL of the pool's OAuth endpoints (/oauth2/token,
+	// /oauth2/authorize), where tokens with the API's scopes come from.
+	OutputOAuthURL = "OAuthUrl"
+	// OutputSeedFunctionARN is the ARN of the seed function, for the IAM policy of
+	// whoever may invoke it (lambda:InvokeFunction).
+	OutputSeedFunctionARN = "SeedFunctionArn"
 )
 
 // Environment variables.
@@ -78,4 +87,22 @@ const (
 	// one switch that points every process (functions, `make run`, the CLI's --local)
 	// at DynamoDB Local, so no code has a local branch.
 	EnvDynamoDBEndpoint = "AWS_ENDPOINT_URL_DYNAMODB"
+
+	// EnvScopeRead, EnvScopeWrite and EnvScopeBank name the OAuth scopes the API
+	// functions look for in the caller's token (api.ScopeNamesFromEnv); unset means
+	// persons/read, persons/write and persons/bank, the scopes of the stack's Cognito
+	// resource server. The stack sets them from the context keys scopeRead, scopeWrite
+	// and scopeBank for an external issuer whose scopes are named otherwise.
+	EnvScopeRead  = "PERSONS_SCOPE_READ"
+	EnvScopeWrite = "PERSONS_SCOPE_WRITE"
+	EnvScopeBank  = "PERSONS_SCOPE_BANK"
+	// EnvAnonymousScopes are the scopes (names, space-separated) of a request without
+	// JWT claims. Unset (the default, and always with an authorizer) means none: a
+	// request API Gateway did not authenticate may do nothing. Only the stack deployed
+	// with -c auth=none sets it, to read and write without bank details.
+	EnvAnonymousScopes = "PERSONS_ANONYMOUS_SCOPES"
+	// EnvLocalScopes are the scopes (names, space-separated) of every request to
+	// `make run`, which has no identity provider; unset means persons/read
+	// persons/write, so a developer sees IBANs masked, as most callers will.
+	EnvLocalScopes = "PERSONS_LOCAL_SCOPES"
 )

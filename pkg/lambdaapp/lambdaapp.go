@@ -24,7 +24,7 @@ import (
 
 // Main runs the Lambda function that serves function's routes of the API: at init it
 // reads its environment (deploy.EnvTableName, deploy.EnvCORSOrigins,
-// deploy.EnvRequestTimeout) and builds the DynamoDB client and the store once, then
+// deploy.EnvRequestTimeout, the scope names deploy.EnvScopeRead…) and builds the DynamoDB client and the store once, then
 // serves API Gateway HTTP API (payload 2.0) events. A configuration error ends the
 // process with status 1 and a clear log line, which Lambda reports as an init failure.
 func Main(function api.Function) {
@@ -61,17 +61,46 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", deploy.EnvRequestTimeout, err)
 	}
+	names, err := api.ScopeNamesFromEnv(os.Getenv, deploy.EnvScopeRead, deploy.EnvScopeWrite, deploy.EnvScopeBank)
+	if err != nil {
+		return nil, err
+	}
+	anonymous := names.Parse(os.Getenv(deploy.EnvAnonymousScopes))
 	db, table, err := ddbclient.FromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return withGatewayRequestID(withDeadlineMargin(api.NewHandler(api.Options{
+	return withGatewayRequestID(withClaimScopes(names, anonymous, withDeadlineMargin(api.NewHandler(api.Options{
 		Store:          persons.New(db, table, persons.WithCursorKeys(keys...)),
 		Logger:         log,
 		CORSOrigins:    origins,
 		Functions:      []api.Function{function},
 		RequestTimeout: timeout,
-	}))), nil
+		ScopeNames:     names,
+	})))), nil
+}
+
+// withClaimScopes hands the API the caller's scopes: those of the "scope" claim (OAuth,
+// Cognito's access tokens) or else the "scp" claim (Okta, Entra ID) of the JWT
+// authorizer in the event. An event without JWT claims gets anonymous, which is nothing
+// unless the stack runs without an authorizer (-c auth=none); claims without a scope
+// the API knows get nothing.
+func withClaimScopes(names api.ScopeNames, anonymous api.Scopes, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(api.WithScopes(r.Context(), claimScopes(r, names, anonymous))))
+	})
+}
+
+func claimScopes(r *http.Request, names api.ScopeNames, anonymous api.Scopes) api.Scopes {
+	gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || gw.Authorizer == nil || gw.Authorizer.JWT == nil || len(gw.Authorizer.JWT.Claims) == 0 {
+		return anonymous
+	}
+	claims := gw.Authorizer.JWT.Claims
+	if s, ok := claims["scope"]; ok {
+		return names.Parse(s)
+	}
+	return names.Parse(claims["scp"])
 }
 
 // DeadlineMargin is the time a request leaves before the invocation's deadline (the

@@ -34,7 +34,19 @@ type request struct {
 	params  map[string]string // path parameters
 	headers map[string]string // lower-case names, as API Gateway delivers them
 	body    string            // sent base64-encoded, as API Gateway does for any body
+	// claims are the JWT authorizer's claims in the event; nil means fullClaims, and
+	// noClaims an event without an authorizer.
+	claims map[string]string
 }
+
+// fullClaims are the claims of a Cognito access token with every scope of the API.
+var fullClaims = map[string]string{
+	"sub": "5f1c7e2a-0000-4000-8000-000000000001", "client_id": "abc123client", "token_use": "access",
+	"scope": "persons/read persons/write persons/bank", "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example",
+}
+
+// noClaims marks a request whose event carries no authorizer at all.
+var noClaims = map[string]string{}
 
 // event is the HTTP API (payload format 2.0) event JSON that API Gateway sends to a
 // Lambda for r, shaped like the events API Gateway delivers.
@@ -75,6 +87,17 @@ func event(t testing.TB, r request, requestID string) []byte {
 			"timeEpoch": 1795536000000,
 		},
 		"isBase64Encoded": false,
+	}
+	claims := r.claims
+	if claims == nil {
+		claims = fullClaims
+	}
+	if len(claims) > 0 {
+		// As API Gateway delivers a JWT authorizer's result (payload 2.0): every claim
+		// as a string.
+		ev["requestContext"].(map[string]any)["authorizer"] = map[string]any{
+			"jwt": map[string]any{"claims": claims, "scopes": nil},
+		}
 	}
 	if r.query != "" {
 		q, err := url.ParseQuery(r.query)

@@ -55,7 +55,9 @@ type Address struct {
 }
 
 // BankAccount is a bank account of a person: the last four digits of the account number,
-// and optionally its IBAN and BIC.
+// and optionally its IBAN and BIC. The store keeps the IBAN in full (the table is encrypted
+// with the stack's KMS key); the HTTP API shows it masked to callers without the bank scope
+// and keeps them from setting or changing it (pkg/api).
 type BankAccount struct {
 	ItemKey
 	BankName           string  `json:"bankName"`

@@ -10,7 +10,12 @@
 // (pkg/ddblocal says how, and where that does not hold). Should the engine exit, the
 // server stops too, rather than talk to whatever takes the port next.
 //
-//	go run ./scripts/serve [-addr 127.0.0.1:8080] [-data .local/ddb-data] [-cors http://localhost:5173]
+//	go run ./scripts/serve [-addr 127.0.0.1:8080] [-data .local/ddb-data] [-cors http://localhost:5173] [-scopes 'persons/read persons/write']
+//
+// There is no identity provider locally: every request gets the scopes of -scopes (env
+// PERSONS_LOCAL_SCOPES), by default read and write without bank details, so IBANs are
+// masked as most callers will see them. -scopes 'persons/read persons/write persons/bank'
+// shows them in full; -scopes persons/read makes a read-only API.
 package main
 
 import (
@@ -49,6 +54,7 @@ func main() {
 
 type config struct {
 	addr, table, dataDir, endpoint, cors string
+	scopes                               string
 	ddbPort, seedCount                   int
 	seed                                 int64
 }
@@ -64,6 +70,8 @@ func parseFlags() config {
 	flag.StringVar(&c.cors, "cors", os.Getenv(deploy.EnvCORSOrigins), "comma-separated browser origins allowed by CORS (env CORS_ORIGINS)")
 	flag.IntVar(&c.seedCount, "seed-count", 50, "persons to seed when the table is empty (0 = none)")
 	flag.Int64Var(&c.seed, "seed", seed.DefaultSeed, "random seed of the seed data")
+	flag.StringVar(&c.scopes, "scopes", os.Getenv(deploy.EnvLocalScopes),
+		"the scopes of every request, space-separated (env "+deploy.EnvLocalScopes+"; default: read and write); persons/bank shows full IBANs")
 	flag.Parse()
 	return c
 }
@@ -148,7 +156,18 @@ func run() error {
 		return err
 	}
 
+	// The scope names an external issuer would use apply here too, so a developer can
+	// try that configuration; -scopes names scopes in the same terms.
+	names, err := api.ScopeNamesFromEnv(os.Getenv, deploy.EnvScopeRead, deploy.EnvScopeWrite, deploy.EnvScopeBank)
+	if err != nil {
+		return err
+	}
+	scopes := api.Scopes{Read: true, Write: true}
+	if c.scopes != "" {
+		scopes = names.Parse(c.scopes)
+	}
 	h := api.NewHandler(api.Options{
+		ScopeNames:     names,
 		Store:          store,
 		Logger:         log,
 		CORSOrigins:    origins,
@@ -157,7 +176,7 @@ func run() error {
 	})
 	// ReadTimeout bounds a client that stalls its upload (bodies are at most 64 KiB);
 	// the handler's own deadline starts only once the body is being read.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: timeout}
+	srv := &http.Server{Handler: api.WithFixedScopes(h, scopes), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: timeout}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -170,9 +189,11 @@ persons API on %[1]s  (all routes of the 5 functions; table %[2]q)
   curl -s '%[1]s/changes'   (the change feed: follow nextCursor)
   OpenAPI: %[1]s/openapi.json   CORS origins: %[4]q
   demo page: %[1]s/%[5]s
+  every request has the scopes %[6]q (-scopes or %[7]s; IBANs are masked without %[8]s)
 Ctrl-C stops the server and DynamoDB Local.
 
-`, url, c.table, engineInfo, c.cors, map[bool]string{true: "", false: "  (not built: make demo)"}[demoBuilt()])
+`, url, c.table, engineInfo, c.cors, map[bool]string{true: "", false: "  (not built: make demo)"}[demoBuilt()],
+		names.Format(scopes), deploy.EnvLocalScopes, names.Bank)
 
 	select {
 	case err := <-served:
