@@ -16,7 +16,8 @@ export interface PersonsCollectionConfig {
   syncMode?: 'eager' | 'on-demand'
   /** Persons per request, 1..1000. Default 1000. */
   pageSize?: number
-  /** Default ['persons']. */
+  /** Default ['persons', 'list']: not a prefix of the related collections' keys
+   * (['persons', personId, kind]), whose rows would otherwise receive the persons' writes. */
   queryKey?: readonly unknown[]
   id?: string
 }
@@ -54,7 +55,7 @@ export interface PersonsPlan {
 }
 
 export function personsCollectionOptions(config: PersonsCollectionConfig) {
-  const { client, queryClient, syncMode = 'eager', pageSize = 1000, queryKey = ['persons'] } = config
+  const { client, queryClient, syncMode = 'eager', pageSize = 1000, queryKey = ['persons', 'list'] } = config
   const handlers = mutationHandlers<PersonRow>(client, {
     path: '/persons',
     update: 'PATCH',

@@ -24,12 +24,12 @@ async function until(what: string, cond: () => boolean, ms = 30_000) {
 test("client B follows A's changes through the feed alone", async () => {
   const a = new App(server.url)
   const b = new App(server.url)
-  // A persons query key that is not a prefix of the related collections' keys
-  // (['persons', id, kind]): query-db-collection tracks every query under a collection's
-  // key, so with the default ['persons'] a writeUpsert into persons lands in a live
-  // related collection too (a finding of this test; see the README).
-  const personsA = a.persons({ pageSize: 100, queryKey: ['person-list'] } as any)
-  const personsB = b.persons({ pageSize: 100, queryKey: ['person-list'] } as any)
+  // The default persons key (['persons', 'list']) is not a prefix of the related
+  // collections' keys (['persons', id, kind]): query-db-collection tracks every query
+  // under a collection's key, and with ['persons'] a writeUpsert into persons landed in a
+  // live related collection too (found by this test).
+  const personsA = a.persons({ pageSize: 100 })
+  const personsB = b.persons({ pageSize: 100 })
   const pid = newId()
   const contactsA = a.related(pid, 'contacts')
   const contactsB = b.related(pid, 'contacts')
