@@ -78,4 +78,12 @@ const (
 	// one switch that points every process (functions, `make run`, the CLI's --local)
 	// at DynamoDB Local, so no code has a local branch.
 	EnvDynamoDBEndpoint = "AWS_ENDPOINT_URL_DYNAMODB"
+	// EnvMetricsNamespace is the CloudWatch namespace of the API functions' metrics
+	// (their access lines are Embedded Metric Format records, pkg/metrics). The stack
+	// sets "Persons/<stage>"; unset means no metrics, plain access lines.
+	EnvMetricsNamespace = "PERSONS_METRICS_NAMESPACE"
+	// EnvLambdaLogLevel is set by Lambda to the function's application log level when
+	// its log format is JSON (TRACE, DEBUG, INFO, WARN, ERROR, FATAL): the functions log
+	// at that level, so DEBUG is a configuration change, not a code change.
+	EnvLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 )
