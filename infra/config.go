@@ -50,6 +50,8 @@ type Config struct {
 	LambdaAssets string
 	// CursorKeysVersion is the version id of the cursor-keys secret to deploy, or "".
 	CursorKeysVersion string
+	// Ops are the logging, alarm and dashboard settings (opsconfig.go).
+	Ops OpsConfig
 }
 
 // Throwaway reports whether the stage's data may be destroyed with the stack.
@@ -108,6 +110,9 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", ctxCORSOrigins, err))
 	}
 	c.CORSOrigins = origins
+	if c.Ops, err = parseOpsConfig(lookup); err != nil {
+		errs = append(errs, err)
+	}
 	return c, errors.Join(errs...)
 }
 

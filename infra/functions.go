@@ -90,6 +90,9 @@ type FunctionOptions struct {
 	RemovalPolicy awscdk.RemovalPolicy // of the log group
 	// Env adds to the function's environment (TABLE_NAME is always set).
 	Env map[string]*string
+	// LogLevel and SystemLogLevel are Lambda's application and system log levels of
+	// the JSON log format (OpsConfig); "" leaves Lambda's default, INFO.
+	LogLevel, SystemLogLevel string
 }
 
 // Function is a Go Lambda function with its own role and log group.
@@ -150,6 +153,12 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		Role:         f.Role,
 		LogGroup:     f.LogGroup,
 		Environment:  &env,
+		// One JSON stream: Lambda's START/REPORT lines as JSON beside the app's slog
+		// lines, which Lambda filters by their "level" below LogLevel, and which the
+		// functions read back (AWS_LAMBDA_LOG_LEVEL) to skip building them.
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(orDefault(o.LogLevel, "INFO")),
+		SystemLogLevelV2:      awslambda.SystemLogLevel(orDefault(o.SystemLogLevel, "INFO")),
 	})
 	return f
 }

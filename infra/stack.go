@@ -26,6 +26,7 @@ type Stack struct {
 	Functions map[string]*Function
 	API       *HTTPAPI
 	Auth      *Auth // nil with auth=none
+	Ops       *Ops  // alarms, their topic and the dashboard (ops.go)
 }
 
 // NewStack builds the stack described by cfg. It fails before creating anything when a
@@ -55,14 +56,19 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	for _, fn := range names {
 		var env map[string]*string
 		if fn != seedFunction {
-			env = map[string]*string{deploy.EnvCursorKeys: cursorKeys}
+			env = map[string]*string{
+				deploy.EnvCursorKeys:       cursorKeys,
+				deploy.EnvMetricsNamespace: jsii.String(cfg.MetricsNamespace()),
+			}
 		}
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
-			AssetDir:      filepath.Join(cfg.LambdaAssets, fn),
-			Table:         s.Table,
-			Access:        functionAccess[fn],
-			RemovalPolicy: cfg.removalPolicy(),
-			Env:           env,
+			AssetDir:       filepath.Join(cfg.LambdaAssets, fn),
+			Table:          s.Table,
+			Access:         functionAccess[fn],
+			RemovalPolicy:  cfg.removalPolicy(),
+			Env:            env,
+			LogLevel:       cfg.Ops.AppLogLevel(),
+			SystemLogLevel: cfg.Ops.SysLogLevel(),
 		})
 	}
 	if cfg.Auth {
@@ -76,6 +82,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 		CORSOrigins:   cfg.CORSOrigins,
 		RemovalPolicy: cfg.removalPolicy(),
 	})
+	s.Ops = newOps(s.Stack, "Ops", s)
 
 	output(s.Stack, deploy.OutputAPIURL, s.API.Stage.Url(), "Base URL of the HTTP API")
 	output(s.Stack, deploy.OutputTableName, s.Table.TableName(), "DynamoDB table")

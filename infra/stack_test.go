@@ -278,13 +278,14 @@ func TestFunctions(t *testing.T) {
 		vars := map[string]any{deploy.EnvTableName: ref(tableID)}
 		if name != seedFunction {
 			vars[deploy.EnvCursorKeys] = cursorKeys
+			vars[deploy.EnvMetricsNamespace] = "Persons/prod"
 		}
 		env := map[string]any{"Variables": vars}
 		if !sameJSON(p["Environment"], env) {
 			t.Errorf("%s: environment %s, want %s", name, js(p["Environment"]), js(env))
 		}
 		logID := v.stack.logicalID(v.stack.Functions[name].LogGroup.Node().DefaultChild())
-		if !sameJSON(p["LoggingConfig"], map[string]any{"LogGroup": ref(logID)}) {
+		if !sameJSON(p["LoggingConfig"], map[string]any{"LogGroup": ref(logID), "LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}) {
 			t.Errorf("%s: logging config %s, want its own log group %s", name, js(p["LoggingConfig"]), logID)
 		}
 		if days, _ := tpl.Resources[logID].Properties["RetentionInDays"].(float64); days <= 0 {

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/deploy"
+	"github.com/personsapi/persons/pkg/metrics"
+	"github.com/personsapi/persons/pkg/persons"
+)
+
+var (
+	opsTuned = map[string]string{
+		ctxStage: "staging", ctxLogLevel: "debug", ctxSystemLogLevel: "WARN", ctxAlarmEmail: "oncall@example.com",
+		ctxAlarmAPILatencyP99: "1500", ctxAlarmDurationP99: "50", ctxAlarmAPI5xx: "2.5", ctxAlarmFunctionErrors: "3",
+	}
+)
+
+// alarmProps is the alarm id's properties in the template.
+func alarmProps(t *testing.T, v *synthesized, id string) map[string]any {
+	t.Helper()
+	a, ok := v.stack.Ops.Alarms[id]
+	if !ok {
+		t.Fatalf("no alarm %s among %d", id, len(v.stack.Ops.Alarms))
+	}
+	r, ok := v.tpl.Resources[v.stack.logicalID(a.Node().DefaultChild())]
+	if !ok || r.Type != "AWS::CloudWatch::Alarm" {
+		t.Fatalf("alarm %s not in the template", id)
+	}
+	return r.Properties
+}
+
+// The functions log one JSON stream at the configured levels, and the API functions
+// write their metrics into the stage's namespace.
+func TestLoggingConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		ctx          map[string]string
+		app, sys, ns string
+	}{
+		{"default", defaults, "INFO", "INFO", "Persons/prod"},
+		{"dev", devStage, "INFO", "INFO", "Persons/dev"},
+		{"tuned", opsTuned, "DEBUG", "WARN", "Persons/staging"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := synth(t, tc.ctx, nil)
+			for _, name := range functionNames() {
+				p := v.tpl.Resources[v.stack.logicalID(v.stack.Functions[name].Function.Node().DefaultChild())].Properties
+				lc, _ := p["LoggingConfig"].(map[string]any)
+				if lc["LogFormat"] != "JSON" || lc["ApplicationLogLevel"] != tc.app || lc["SystemLogLevel"] != tc.sys {
+					t.Errorf("%s: logging config %s, want JSON, %s, %s", name, js(lc), tc.app, tc.sys)
+				}
+				vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+				if ns, set := vars[deploy.EnvMetricsNamespace]; name == seedFunction && set || name != seedFunction && ns != tc.ns {
+					t.Errorf("%s: %s = %v, want %q (none for seed)", name, deploy.EnvMetricsNamespace, ns, tc.ns)
+				}
+			}
+		})
+	}
+}
+
+// One topic; every alarm notifies it on ALARM and OK, is idle-safe, and watches the
+// metric with the threshold the issue asks for: per API function errors, throttles and
+// p99 duration against the timeout; the seed's errors; the HTTP API's 5xx rate and p99
+// latency; DynamoDB throttles on the table and GSI1 and its system errors.
+func TestAlarms(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ctx  map[string]string
+		th   Thresholds
+	}{
+		{"default", defaults, defaultThresholds},
+		{"dev", devStage, defaultThresholds},
+		{"tuned", opsTuned, func() Thresholds {
+			th := defaultThresholds
+			th.APILatencyP99Ms, th.DurationP99Percent, th.API5xxPercent, th.FunctionErrors = 1500, 50, 2.5, 3
+			return th
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := synth(t, tc.ctx, nil)
+			topic := only(t, v.tpl.ofType("AWS::SNS::Topic"), "topics")
+			alarms := v.tpl.ofType("AWS::CloudWatch::Alarm")
+			if want := 3*len(api.Functions()) + 1 + 2 + 3; len(alarms) != want || len(v.stack.Ops.Alarms) != want {
+				t.Fatalf("%d alarms (%d built), want %d", len(alarms), len(v.stack.Ops.Alarms), want)
+			}
+			for _, id := range alarms {
+				p := v.tpl.Resources[id].Properties
+				if !sameJSON(p["AlarmActions"], []any{ref(topic)}) || !sameJSON(p["OKActions"], []any{ref(topic)}) {
+					t.Errorf("alarm %s: actions %s / %s, want the topic", id, js(p["AlarmActions"]), js(p["OKActions"]))
+				}
+				if p["TreatMissingData"] != "notBreaching" || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+					t.Errorf("alarm %s: missing data %v, comparison %v", id, p["TreatMissingData"], p["ComparisonOperator"])
+				}
+				if d, _ := p["AlarmDescription"].(string); !strings.Contains(d, "Operating it") {
+					t.Errorf("alarm %s: description %q does not point to the runbook", id, d)
+				}
+			}
+			type want struct {
+				metric, namespace, stat string
+				dims                    map[string]any // name -> value (a token)
+				threshold, periods      float64
+			}
+			single := func(id string, w want) {
+				t.Helper()
+				p := alarmProps(t, v, id)
+				dims := map[string]any{}
+				for _, d := range list(p["Dimensions"]) {
+					m := d.(map[string]any)
+					dims[m["Name"].(string)] = m["Value"]
+				}
+				stat := p["Statistic"]
+				if stat == nil {
+					stat = p["ExtendedStatistic"]
+				}
+				if p["MetricName"] != w.metric || p["Namespace"] != w.namespace || stat != w.stat || p["Period"] != 300.0 ||
+					!sameJSON(dims, w.dims) || p["Threshold"] != w.threshold || p["EvaluationPeriods"] != w.periods {
+					t.Errorf("alarm %s: %s %s %v dims %s period %v threshold %v periods %v; want %+v",
+						id, p["Namespace"], p["MetricName"], stat, js(dims), p["Period"], p["Threshold"], p["EvaluationPeriods"], w)
+				}
+			}
+			for _, fn := range api.Functions() {
+				cid := constructID(string(fn))
+				fnDims := map[string]any{"FunctionName": ref(v.stack.logicalID(v.stack.Functions[string(fn)].Function.Node().DefaultChild()))}
+				single(cid+"Errors", want{"Errors", "AWS/Lambda", "Sum", fnDims, tc.th.FunctionErrors, 1})
+				single(cid+"Throttles", want{"Throttles", "AWS/Lambda", "Sum", fnDims, tc.th.FunctionThrottles, 1})
+				single(cid+"DurationP99", want{"Duration", "AWS/Lambda", "p99", fnDims, apiTimeoutSec * 1000 * tc.th.DurationP99Percent / 100, 3})
+			}
+			seedDims := map[string]any{"FunctionName": ref(v.stack.logicalID(v.stack.Functions[seedFunction].Function.Node().DefaultChild()))}
+			single("SeedErrors", want{"Errors", "AWS/Lambda", "Sum", seedDims, tc.th.SeedErrors, 1})
+			apiDims := map[string]any{"ApiId": ref(v.stack.logicalID(v.stack.API.API.Node().DefaultChild()))}
+			single("ApiLatencyP99", want{"Latency", "AWS/ApiGateway", "p99", apiDims, tc.th.APILatencyP99Ms, 3})
+
+			// Math alarms: the expression and the metrics it reads.
+			math := func(id, expr string, threshold float64, metricsWanted ...string) {
+				t.Helper()
+				p := alarmProps(t, v, id)
+				body := js(p["Metrics"])
+				if p["Threshold"] != threshold || !strings.Contains(body, expr) {
+					t.Errorf("alarm %s: threshold %v, metrics %s; want %v and %q", id, p["Threshold"], body, threshold, expr)
+				}
+				for _, m := range metricsWanted {
+					if !strings.Contains(body, m) {
+						t.Errorf("alarm %s does not read %s: %s", id, m, body)
+					}
+				}
+			}
+			math("Api5xxRate", "100 * errors / requests", tc.th.API5xxPercent, `"5xx"`, `"Count"`, `"AWS/ApiGateway"`)
+			math("TableThrottles", "reads + writes", tc.th.DDBThrottles, "ReadThrottleEvents", "WriteThrottleEvents")
+			math("Gsi1Throttles", "reads_"+strings.ToLower(persons.GSI1)+" + writes_"+strings.ToLower(persons.GSI1), tc.th.DDBThrottles, "ReadThrottleEvents", "WriteThrottleEvents", `"GlobalSecondaryIndexName","Value":"`+persons.GSI1+`"`)
+			if js(alarmProps(t, v, "TableThrottles")["Metrics"]) == "" || strings.Contains(js(alarmProps(t, v, "TableThrottles")["Metrics"]), "GlobalSecondaryIndexName") {
+				t.Error("the table's throttle alarm reads an index's metrics")
+			}
+			var ops []string
+			for _, o := range ddbOperations {
+				ops = append(ops, fmt.Sprintf(`"Value":"%s"`, ddbOperationName(string(o))))
+			}
+			math("TableSystemErrors", "", tc.th.DDBSystemErrors, append([]string{"SystemErrors"}, ops...)...)
+
+			subs := v.tpl.ofType("AWS::SNS::Subscription")
+			if email := tc.ctx[ctxAlarmEmail]; email != "" {
+				s := v.tpl.Resources[only(t, subs, "subscriptions")].Properties
+				if s["Protocol"] != "email" || s["Endpoint"] != email || !sameJSON(s["TopicArn"], ref(topic)) {
+					t.Errorf("subscription %s", js(s))
+				}
+			} else if len(subs) != 0 {
+				t.Errorf("subscriptions %v without %s", subs, ctxAlarmEmail)
+			}
+		})
+	}
+}
+
+// ddbOperationName is the DynamoDB API name of a CDK operation: GET_ITEM -> GetItem.
+func ddbOperationName(op string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(op, "_") {
+		b.WriteString(w[:1] + strings.ToLower(w[1:]))
+	}
+	return b.String()
+}
+
+// The dashboard shows every alarm, each API function, and every route's EMF metrics
+// in the stage's namespace.
+func TestDashboard(t *testing.T) {
+	for name, ctx := range map[string]map[string]string{"default": defaults, "dev": devStage} {
+		t.Run(name, func(t *testing.T) {
+			v := synth(t, ctx, nil)
+			d := v.tpl.Resources[only(t, v.tpl.ofType("AWS::CloudWatch::Dashboard"), "dashboards")].Properties
+			body := js(d["DashboardBody"])
+			if d["DashboardName"] != v.stack.Config.StackName()+"-golden-signals" {
+				t.Errorf("dashboard name %v", d["DashboardName"])
+			}
+			for id, a := range v.stack.Ops.Alarms {
+				if !strings.Contains(body, v.stack.logicalID(a.Node().DefaultChild())) {
+					t.Errorf("alarm %s not on the dashboard", id)
+				}
+			}
+			for _, fn := range api.Functions() {
+				if !strings.Contains(body, string(fn)+": duration") {
+					t.Errorf("no duration graph of %s", fn)
+				}
+			}
+			ns := v.stack.Config.MetricsNamespace()
+			for _, r := range api.Routes() {
+				for _, m := range []string{metrics.Requests, metrics.DurationMS, metrics.DDBRequests, metrics.Status5xx} {
+					want := fmt.Sprintf(`[\"%s\",\"%s\",\"%s\",\"%s\"`, ns, m, metrics.RouteDimension, r.Pattern())
+					if !strings.Contains(body, want) {
+						t.Errorf("no %s of route %s on the dashboard (%s)", m, r.Pattern(), want)
+						return
+					}
+				}
+			}
+			for _, w := range []string{`\"p50\"`, `\"p99\"`, metrics.Retries, metrics.Replays, metrics.Conflicts, metrics.PreconditionFailed, "ConsumedReadCapacityUnits", "ThrottleEvents"} {
+				if !strings.Contains(body, w) {
+					t.Errorf("dashboard lacks %s", w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseOpsConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ctx     map[string]string
+		want    OpsConfig
+		wantErr []string
+	}{
+		{name: "defaults"},
+		{
+			name: "set",
+			ctx:  map[string]string{ctxLogLevel: "trace", ctxSystemLogLevel: "debug", ctxAlarmEmail: "a@example.com", ctxAlarmDDBThrottles: "10"},
+			want: OpsConfig{LogLevel: "TRACE", SystemLogLevel: "DEBUG", AlarmEmail: "a@example.com", Thresholds: Thresholds{DDBThrottles: 10}},
+		},
+		{name: "warn drops metrics", ctx: map[string]string{ctxLogLevel: "WARN"}, wantErr: []string{"logLevel=WARN would drop the access lines"}},
+		{
+			name: "every error at once",
+			ctx: map[string]string{ctxLogLevel: "LOUD", ctxSystemLogLevel: "TRACE", ctxAlarmEmail: "Ops <ops@example.com>",
+				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x"},
+			wantErr: []string{`logLevel="LOUD"`, `systemLogLevel="TRACE"`, "alarmEmail=", "alarmApi5xxPercent=\"101\": want at most 100",
+				`alarmFunctionErrors="0": want a number above 0`, `alarmSeedErrors="x"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseOpsConfig(func(k string) string { return tc.ctx[k] })
+			if tc.wantErr == nil {
+				if err != nil || !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+				}
+				return
+			}
+			for _, w := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v lacks %q", err, w)
+				}
+			}
+		})
+	}
+	// Zero thresholds are the defaults; set ones win.
+	if got := (OpsConfig{Thresholds: Thresholds{DDBThrottles: 10}}).Alarms(); got.DDBThrottles != 10 || got.APILatencyP99Ms != defaultThresholds.APILatencyP99Ms {
+		t.Errorf("Alarms() = %+v", got)
+	}
+}
