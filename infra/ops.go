@@ -63,7 +63,12 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 			"CloudWatch cannot publish to a topic encrypted with the AWS managed key aws/sns, and a customer managed key for this data adds cost without protecting anything."),
 	}}, jsii.Bool(true))
 	if cfg.Ops.AlarmEmail != "" {
-		o.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.Ops.AlarmEmail), nil))
+		sub := o.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.Ops.AlarmEmail), nil))
+		cdknag.NagSuppressions_AddResourceSuppressions(sub, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("Serverless-SNSRedrivePolicy"),
+			Reason: jsii.String("An alarm e-mail that cannot be delivered is not lost information: the alarm stays in ALARM in CloudWatch and on the dashboard. " +
+				"A dead-letter queue of undelivered alarm mails would need watching of its own, by the alarms it exists to deliver."),
+		}}, jsii.Bool(true))
 	}
 	action := awscloudwatchactions.NewSnsAction(o.Topic)
 	alarm := func(id, what string, m awscloudwatch.IMetric, threshold, periods, datapoints float64) {
@@ -120,6 +125,20 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 		}), th.DDBSystemErrors, 1, 1)
 
 	o.Dashboard = newDashboard(c, s, o)
+
+	// The Serverless pack asks every function for a dead-letter queue; Lambda only
+	// uses one for asynchronous invocations, and nothing invokes these asynchronously.
+	for _, name := range functionNames() {
+		reason := "Invoked synchronously only (API Gateway's Lambda integration): a failed request is answered to the client and alarmed on (Errors); " +
+			"Lambda sends nothing to a dead-letter queue for synchronous invocations."
+		if name == seedFunction {
+			reason = "Invoked synchronously only (the persons CLI, RequestResponse), which reports a failure to its caller; the SeedErrors alarm watches it. " +
+				"Lambda sends nothing to a dead-letter queue for synchronous invocations."
+		}
+		cdknag.NagSuppressions_AddResourceSuppressions(s.Functions[name].Function, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("Serverless-LambdaDLQ"), Reason: jsii.String(reason),
+		}}, jsii.Bool(true))
+	}
 	return o
 }
 

@@ -2,9 +2,14 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/deploy"
@@ -262,5 +267,21 @@ func TestParseOpsConfig(t *testing.T) {
 	// Zero thresholds are the defaults; set ones win.
 	if got := (OpsConfig{Thresholds: Thresholds{DDBThrottles: 10}}).Alarms(); got.DDBThrottles != 10 || got.APILatencyP99Ms != defaultThresholds.APILatencyP99Ms {
 		t.Errorf("Alarms() = %+v", got)
+	}
+}
+
+// The Serverless pack runs too: a function without the stack's suppressions (a new one
+// with a DLQ-less asynchronous use in mind) is reported.
+func TestServerlessNagIsWired(t *testing.T) {
+	v := synth(t, defaults, func(s *Stack) {
+		awslambda.NewFunction(s.Stack, jsii.String("Unreviewed"), &awslambda.FunctionProps{
+			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Handler: jsii.String("bootstrap"),
+			Code: awslambda.Code_FromAsset(jsii.String(filepath.Join(assetDir, seedFunction)), nil),
+		})
+	})
+	if !slices.ContainsFunc(v.nagErrors, func(e string) bool {
+		return strings.Contains(e, "Serverless-LambdaDLQ") && strings.Contains(e, "Unreviewed")
+	}) {
+		t.Errorf("a function without a DLQ passed the Serverless pack: errors %v", v.nagErrors)
 	}
 }

@@ -90,23 +90,26 @@ type synthesized struct {
 // findings of error level.
 func nagReportErrors(t *testing.T, outdir string) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(outdir, "AwsSolutions-*NagReport.csv"))
-	if len(files) != 1 {
-		t.Fatalf("cdk-nag reports in %s: %v, want 1", outdir, files)
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 2 || !slices.Equal(rows[0][:5], []string{"Rule ID", "Resource ID", "Compliance", "Exception Reason", "Rule Level"}) {
-		t.Fatalf("cdk-nag report %s: %d rows, %v", files[0], len(rows), err)
-	}
 	var errs []string
-	for _, r := range rows[1:] {
-		if r[2] == "Non-Compliant" && r[4] == "Error" {
-			errs = append(errs, strings.Join(r[:2], " "))
+	// Both packs the app runs: AwsSolutions and Serverless.
+	for _, pack := range []string{"AwsSolutions", "Serverless"} {
+		files, _ := filepath.Glob(filepath.Join(outdir, pack+"-*NagReport.csv"))
+		if len(files) != 1 {
+			t.Fatalf("cdk-nag %s reports in %s: %v, want 1", pack, outdir, files)
+		}
+		f, err := os.Open(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(rows) < 2 || !slices.Equal(rows[0][:5], []string{"Rule ID", "Resource ID", "Compliance", "Exception Reason", "Rule Level"}) {
+			t.Fatalf("cdk-nag report %s: %d rows, %v", files[0], len(rows), err)
+		}
+		for _, r := range rows[1:] {
+			if r[2] == "Non-Compliant" && r[4] == "Error" {
+				errs = append(errs, strings.Join(r[:2], " "))
+			}
 		}
 	}
 	return errs
@@ -168,7 +171,7 @@ func synth(t *testing.T, ctx map[string]string, customize func(*Stack)) *synthes
 	// both into values.
 	v.synthErr = try(func() {
 		ann := assertions.Annotations_FromStack(s.Stack)
-		for _, m := range *ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+		for _, m := range *ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("(AwsSolutions|Serverless)-.*"))) {
 			b, _ := json.Marshal(m)
 			v.nagErrors = append(v.nagErrors, string(b))
 		}
@@ -644,7 +647,7 @@ func TestStageDevIsThrowaway(t *testing.T) {
 }
 
 func TestNagNoUnsuppressedErrors(t *testing.T) {
-	for name, ctx := range map[string]map[string]string{"default": defaults, "auth=none": authNone, "dev": devStage, "external IdP": externalIdP} {
+	for name, ctx := range map[string]map[string]string{"default": defaults, "auth=none": authNone, "dev": devStage, "external IdP": externalIdP, "ops tuned": opsTuned} {
 		t.Run(name, func(t *testing.T) {
 			if errs := synth(t, ctx, nil).nagErrors; len(errs) != 0 {
 				t.Errorf("%d cdk-nag errors:\n%s", len(errs), strings.Join(errs, "\n"))
