@@ -113,6 +113,9 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 	if c.Ops, err = parseOpsConfig(lookup); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Ops.Deployment, err = parseDeployment(lookup(ctxDeployment), c.Throwaway()); err != nil {
+		errs = append(errs, err)
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -100,6 +100,17 @@ type Function struct {
 	Function awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup
+	// Alias is the API functions' "live" alias (deployments.go), which the HTTP API
+	// invokes and CodeDeploy shifts; nil for the seed function.
+	Alias awslambda.Alias
+}
+
+// Target is what callers invoke: the live alias when there is one.
+func (f *Function) Target() awslambda.IFunction {
+	if f.Alias != nil {
+		return f.Alias
+	}
+	return f.Function
 }
 
 // newFunction builds the Lambda function for functions/<name>: provided.al2023 on

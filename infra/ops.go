@@ -9,7 +9,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
@@ -44,6 +46,10 @@ type Ops struct {
 	// TableSystemErrors.
 	Alarms    map[string]awscloudwatch.Alarm
 	Dashboard awscloudwatch.Dashboard
+	// Deployments are the CodeDeploy deployment groups of the API functions' live
+	// aliases, by function name (deployments.go).
+	Deployments    map[string]awscodedeploy.LambdaDeploymentGroup
+	DeploymentRole awsiam.Role
 }
 
 // newOps adds the alarm topic, the alarms and the dashboard of s.
@@ -125,6 +131,7 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 		}), th.DDBSystemErrors, 1, 1)
 
 	o.Dashboard = newDashboard(c, s, o)
+	o.Deployments, o.DeploymentRole = newDeploymentGroups(c, s, o)
 
 	// The Serverless pack asks every function for a dead-letter queue; Lambda only
 	// uses one for asynchronous invocations, and nothing invokes these asynchronously.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
@@ -283,5 +284,72 @@ func TestServerlessNagIsWired(t *testing.T) {
 		return strings.Contains(e, "Serverless-LambdaDLQ") && strings.Contains(e, "Unreviewed")
 	}) {
 		t.Errorf("a function without a DLQ passed the Serverless pack: errors %v", v.nagErrors)
+	}
+}
+
+// Each API function is published as a version behind its live alias, which the
+// integration invokes; a CodeDeploy group per function shifts the alias in the stage's
+// style and rolls back on failure, on stop and on the function's alarms and the API's
+// 5xx rate.
+func TestDeployments(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ctx    map[string]string
+		config string
+	}{
+		{"default", defaults, "CodeDeployDefault.LambdaCanary10Percent5Minutes"},
+		{"dev", devStage, "CodeDeployDefault.LambdaAllAtOnce"},
+		{"dev linear", map[string]string{ctxStage: "dev", ctxDeployment: "linear"}, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := synth(t, tc.ctx, nil)
+			tpl := v.tpl
+			groups := tpl.ofType("AWS::CodeDeploy::DeploymentGroup")
+			if len(groups) != len(api.Functions()) || len(tpl.ofType("AWS::Lambda::Alias")) != len(api.Functions()) ||
+				len(tpl.ofType("AWS::Lambda::Version")) != len(api.Functions()) {
+				t.Fatalf("%d deployment groups, %d aliases, %d versions; want one per API function",
+					len(groups), len(tpl.ofType("AWS::Lambda::Alias")), len(tpl.ofType("AWS::Lambda::Version")))
+			}
+			roleID := v.stack.logicalID(v.stack.Ops.DeploymentRole.Node().DefaultChild())
+			role := tpl.Resources[roleID].Properties
+			if !strings.Contains(js(role["ManagedPolicyArns"]), "service-role/AWSCodeDeployRoleForLambdaLimited") || len(list(role["ManagedPolicyArns"])) != 1 ||
+				!strings.Contains(js(role["AssumeRolePolicyDocument"]), "codedeploy.amazonaws.com") {
+				t.Errorf("deployment role %s", js(role))
+			}
+			for _, fn := range api.Functions() {
+				f := v.stack.Functions[string(fn)]
+				fnID := v.stack.logicalID(f.Function.Node().DefaultChild())
+				aliasID := v.stack.logicalID(f.Alias.Node().DefaultChild())
+				alias := tpl.Resources[aliasID]
+				verID := fmt.Sprint(alias.Properties["FunctionVersion"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+				if alias.Properties["Name"] != liveAlias || !sameJSON(alias.Properties["FunctionName"], ref(fnID)) ||
+					!sameJSON(tpl.Resources[verID].Properties["FunctionName"], ref(fnID)) {
+					t.Errorf("%s: alias %s (version %s)", fn, js(alias.Properties), verID)
+				}
+				// CodeDeploy moves the alias: CloudFormation must not move it back.
+				if up := f.Alias.Node().DefaultChild().(awscdk.CfnResource).CfnOptions().UpdatePolicy(); up == nil || up.CodeDeployLambdaAliasUpdate == nil ||
+					!strings.Contains(js(v.stack.Stack.Resolve(up.CodeDeployLambdaAliasUpdate.DeploymentGroupName)), v.stack.logicalID(v.stack.Ops.Deployments[string(fn)].Node().DefaultChild())) {
+					t.Errorf("%s: alias without the CodeDeploy update policy of its group: %s", fn, js(up))
+				}
+				g := tpl.Resources[v.stack.logicalID(v.stack.Ops.Deployments[string(fn)].Node().DefaultChild())].Properties
+				var alarmIDs []string
+				for _, a := range list(g["AlarmConfiguration"].(map[string]any)["Alarms"]) {
+					alarmIDs = append(alarmIDs, js(a))
+				}
+				cid := constructID(string(fn))
+				for _, id := range []string{cid + "Errors", cid + "Throttles", cid + "DurationP99", "Api5xxRate"} {
+					if !strings.Contains(strings.Join(alarmIDs, " "), v.stack.logicalID(v.stack.Ops.Alarms[id].Node().DefaultChild())) {
+						t.Errorf("%s: deployment group does not roll back on %s: %v", fn, id, alarmIDs)
+					}
+				}
+				rb := js(g["AutoRollbackConfiguration"])
+				if !strings.Contains(rb, `"Enabled":true`) || !strings.Contains(rb, "DEPLOYMENT_FAILURE") || !strings.Contains(rb, "DEPLOYMENT_STOP_ON_ALARM") {
+					t.Errorf("%s: rollback %s", fn, rb)
+				}
+				if g["DeploymentConfigName"] != tc.config || !sameJSON(g["ServiceRoleArn"], arnOf(roleID)) {
+					t.Errorf("%s: config %v role %v; want %s", fn, g["DeploymentConfigName"], js(g["ServiceRoleArn"]), tc.config)
+				}
+			}
+		})
 	}
 }

@@ -68,6 +68,9 @@ type OpsConfig struct {
 	LogLevel       string // "" = INFO
 	SystemLogLevel string // "" = INFO
 	AlarmEmail     string
+	// Deployment is how CodeDeploy shifts the API functions' live alias: canary,
+	// linear or all-at-once (deployments.go); parseConfig fills in the stage's default.
+	Deployment string
 	// Thresholds set by context; zero fields take defaultThresholds'.
 	Thresholds Thresholds
 }

@@ -70,6 +70,9 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 			LogLevel:       cfg.Ops.AppLogLevel(),
 			SystemLogLevel: cfg.Ops.SysLogLevel(),
 		})
+		if fn != seedFunction {
+			s.Functions[fn].Alias = newLiveAlias(s.Functions[fn])
+		}
 	}
 	if cfg.Auth {
 		s.Auth = newAuth(s.Stack, "Auth", cfg)
