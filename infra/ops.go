@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
@@ -50,6 +51,8 @@ type Ops struct {
 	// aliases, by function name (deployments.go).
 	Deployments    map[string]awscodedeploy.LambdaDeploymentGroup
 	DeploymentRole awsiam.Role
+	// Backup is the table's AWS Backup plan; nil for throwaway stages (guards.go).
+	Backup *awsbackup.BackupPlan
 }
 
 // newOps adds the alarm topic, the alarms and the dashboard of s.
@@ -132,6 +135,7 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 
 	o.Dashboard = newDashboard(c, s, o)
 	o.Deployments, o.DeploymentRole = newDeploymentGroups(c, s, o)
+	o.Backup = addGuards(scope, s)
 
 	// The Serverless pack asks every function for a dead-letter queue; Lambda only
 	// uses one for asynchronous invocations, and nothing invokes these asynchronously.

@@ -245,9 +245,10 @@ func TestParseOpsConfig(t *testing.T) {
 		{
 			name: "every error at once",
 			ctx: map[string]string{ctxLogLevel: "LOUD", ctxSystemLogLevel: "TRACE", ctxAlarmEmail: "Ops <ops@example.com>",
-				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x"},
+				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5"},
 			wantErr: []string{`logLevel="LOUD"`, `systemLogLevel="TRACE"`, "alarmEmail=", "alarmApi5xxPercent=\"101\": want at most 100",
-				`alarmFunctionErrors="0": want a number above 0`, `alarmSeedErrors="x"`},
+				`alarmFunctionErrors="0": want a number above 0`, `alarmSeedErrors="x"`,
+				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -349,6 +350,73 @@ func TestDeployments(t *testing.T) {
 				if g["DeploymentConfigName"] != tc.config || !sameJSON(g["ServiceRoleArn"], arnOf(roleID)) {
 					t.Errorf("%s: config %v role %v; want %s", fn, g["DeploymentConfigName"], js(g["ServiceRoleArn"]), tc.config)
 				}
+			}
+		})
+	}
+}
+
+// withoutThroughputCap drops the stack's OnDemandThroughput (guards.go) from the
+// template's GSIs, which the library's table definition does not have.
+func withoutThroughputCap(gsis any) any {
+	var out []any
+	for _, g := range list(gsis) {
+		m := map[string]any{}
+		for k, v := range g.(map[string]any) {
+			if k != "OnDemandThroughput" {
+				m[k] = v
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The table and GSI1 are capped at the maximum on-demand throughput; the API functions
+// reserve concurrency only when asked to; retained stages back the table up daily.
+func TestGuards(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		ctx               map[string]string
+		read, write, conc float64
+		backup            bool
+	}{
+		{"default", defaults, defaultMaxReadRequestUnits, defaultMaxWriteRequestUnits, 0, true},
+		{"dev", devStage, defaultMaxReadRequestUnits, defaultMaxWriteRequestUnits, 0, false},
+		{"set", map[string]string{ctxStage: "staging", ctxMaxReadRequestUnits: "800", ctxMaxWriteRequestUnits: "300", ctxReservedConcurrency: "20"}, 800, 300, 20, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := synth(t, tc.ctx, nil)
+			tpl := v.tpl
+			tableID := only(t, tpl.ofType("AWS::DynamoDB::Table"), "tables")
+			table := tpl.Resources[tableID].Properties
+			want := map[string]any{"MaxReadRequestUnits": tc.read, "MaxWriteRequestUnits": tc.write}
+			if !sameJSON(table["OnDemandThroughput"], want) {
+				t.Errorf("table throughput cap %s, want %s", js(table["OnDemandThroughput"]), js(want))
+			}
+			for _, g := range list(table["GlobalSecondaryIndexes"]) {
+				if !sameJSON(g.(map[string]any)["OnDemandThroughput"], want) {
+					t.Errorf("GSI throughput cap %s, want %s", js(g), js(want))
+				}
+			}
+			for _, name := range functionNames() {
+				p := tpl.Resources[v.stack.logicalID(v.stack.Functions[name].Function.Node().DefaultChild())].Properties
+				got, _ := p["ReservedConcurrentExecutions"].(float64)
+				if want := tc.conc; name == seedFunction && got != 0 || name != seedFunction && got != want {
+					t.Errorf("%s: reserved concurrency %v, want %v (none for seed)", name, got, want)
+				}
+			}
+			plans, sels := tpl.ofType("AWS::Backup::BackupPlan"), tpl.ofType("AWS::Backup::BackupSelection")
+			if !tc.backup {
+				if len(plans)+len(sels)+len(tpl.ofType("AWS::Backup::BackupVault")) != 0 {
+					t.Errorf("throwaway stage has backups: %v %v", plans, sels)
+				}
+				return
+			}
+			vault := tpl.Resources[only(t, tpl.ofType("AWS::Backup::BackupVault"), "vaults")]
+			plan := js(tpl.Resources[only(t, plans, "backup plans")].Properties)
+			sel := js(tpl.Resources[only(t, sels, "backup selections")].Properties)
+			if vault.DeletionPolicy != "Retain" || !strings.Contains(plan, `"DeleteAfterDays":35`) || !strings.Contains(sel, js(arnOf(tableID))) {
+				t.Errorf("backup: vault policy %q, plan %s, selection %s", vault.DeletionPolicy, plan, sel)
 			}
 		})
 	}

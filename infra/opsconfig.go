@@ -73,6 +73,8 @@ type OpsConfig struct {
 	Deployment string
 	// Thresholds set by context; zero fields take defaultThresholds'.
 	Thresholds Thresholds
+	// Guards are the cost and abuse limits (guards.go).
+	Guards Guards
 }
 
 // MetricsNamespace is the CloudWatch namespace of the API functions' EMF metrics:
@@ -171,5 +173,6 @@ func parseOpsConfig(lookup func(string) string) (OpsConfig, error) {
 			*f.v = n
 		}
 	}
+	errs = append(errs, parseGuards(lookup, &o.Guards)...)
 	return o, errors.Join(errs...)
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/persons"
+)
+
+// Cost and abuse guards: context keys.
+const (
+	// ctxMaxReadRequestUnits and ctxMaxWriteRequestUnits cap the on-demand table (and
+	// GSI1) at that many request units per second: above it DynamoDB throttles (the
+	// API answers 503 with Retry-After) instead of billing a runaway client.
+	ctxMaxReadRequestUnits  = "maxReadRequestUnits"
+	ctxMaxWriteRequestUnits = "maxWriteRequestUnits"
+	// ctxReservedConcurrency reserves (and caps) that many concurrent executions per
+	// API function. Off (0) by default: a reservation takes from the account's
+	// unreserved pool, which must keep 100, and new accounts often have 10 in all.
+	ctxReservedConcurrency = "reservedConcurrency"
+)
+
+// Defaults of the table's maximum on-demand throughput. Far above what the stage
+// throttle (100 requests/s, burst 200) lets the API use, so they only cut off what
+// bypasses it; the write cap leaves the seed (BatchWriteItem, ~10.5 items per person)
+// about 200 persons per second.
+const (
+	defaultMaxReadRequestUnits  = 4000
+	defaultMaxWriteRequestUnits = 2000
+)
+
+// Guards are the cost and abuse limits (zero values: the defaults, or off).
+type Guards struct {
+	MaxReadRequestUnits  int
+	MaxWriteRequestUnits int
+	ReservedConcurrency  int // per API function; 0 = none
+}
+
+// parseGuards reads the guards' context into g.
+func parseGuards(lookup func(string) string, g *Guards) []error {
+	var errs []error
+	for _, f := range []struct {
+		key string
+		v   *int
+	}{
+		{ctxMaxReadRequestUnits, &g.MaxReadRequestUnits},
+		{ctxMaxWriteRequestUnits, &g.MaxWriteRequestUnits},
+		{ctxReservedConcurrency, &g.ReservedConcurrency},
+	} {
+		s := strings.TrimSpace(lookup(f.key))
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number above 0", f.key, s))
+			continue
+		}
+		*f.v = n
+	}
+	return errs
+}
+
+// maxThroughput is the table's cap: the context's, else the defaults.
+func (g Guards) maxThroughput() (read, write int) {
+	read, write = g.MaxReadRequestUnits, g.MaxWriteRequestUnits
+	if read == 0 {
+		read = defaultMaxReadRequestUnits
+	}
+	if write == 0 {
+		write = defaultMaxWriteRequestUnits
+	}
+	return read, write
+}
+
+// addGuards caps the table's on-demand throughput (table and every GSI), reserves
+// concurrency for the API functions when asked to, and backs the table of a retained
+// stage up daily with AWS Backup (kept 35 days; PITR stays on for the last 35 days to
+// the second, the plan adds copies that survive a deleted table).
+func addGuards(scope constructs.Construct, s *Stack) *awsbackup.BackupPlan {
+	read, write := s.Config.Ops.Guards.maxThroughput()
+	cfn := s.Table.Node().DefaultChild().(awsdynamodb.CfnTable)
+	cfn.SetOnDemandThroughput(&awsdynamodb.CfnTable_OnDemandThroughputProperty{
+		MaxReadRequestUnits: jsii.Number(read), MaxWriteRequestUnits: jsii.Number(write),
+	})
+	// The index has a cap of its own: the table's does not bound it.
+	for i := range len(persons.Table.GSIs) {
+		cfn.AddPropertyOverride(jsii.String(fmt.Sprintf("GlobalSecondaryIndexes.%d.OnDemandThroughput", i)), map[string]any{
+			"MaxReadRequestUnits": read, "MaxWriteRequestUnits": write,
+		})
+	}
+	if n := s.Config.Ops.Guards.ReservedConcurrency; n > 0 {
+		for _, fn := range api.Functions() {
+			s.Functions[string(fn)].Function.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(n))
+		}
+	}
+	if s.Config.Throwaway() {
+		return nil
+	}
+	c := constructs.NewConstruct(scope, jsii.String("Backup"))
+	vault := awsbackup.NewBackupVault(c, jsii.String("Vault"), &awsbackup.BackupVaultProps{
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	plan := awsbackup.BackupPlan_Daily35DayRetention(c, jsii.String("Plan"), vault)
+	sel := plan.AddSelection(jsii.String("Table"), &awsbackup.BackupSelectionOptions{
+		Resources: &[]awsbackup.BackupResource{awsbackup.BackupResource_FromDynamoDbTable(s.Table)},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(sel, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM4"),
+		Reason: jsii.String("AWS Backup's service role uses AWSBackupServiceRolePolicyForBackup, the AWS managed policy made for it; " +
+			"the selection limits what it backs up to this table."),
+		AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"},
+	}}, jsii.Bool(true))
+	return &plan
+}
