@@ -7,8 +7,11 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -122,4 +125,62 @@ func addGuards(scope constructs.Construct, s *Stack) *awsbackup.BackupPlan {
 		AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"},
 	}}, jsii.Bool(true))
 	return &plan
+}
+
+// ctxBudget is a monthly cost budget in USD for the stage's resources (optional): AWS
+// Budgets notifies the alarm topic at 80 % of actual and 100 % of forecast spend. It
+// filters on the stack's `stage` tag, which must be activated as a cost allocation tag
+// in the Billing console first (until then the budget sees no cost).
+const ctxBudget = "budgetMonthlyUsd"
+
+// parseBudget reads ctxBudget: 0 when unset.
+func parseBudget(lookup func(string) string) (float64, error) {
+	s := strings.TrimSpace(lookup(ctxBudget))
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want an amount in USD above 0", ctxBudget, s)
+	}
+	return n, nil
+}
+
+// addBudget adds the stage's cost budget, when one is configured, and lets AWS Budgets
+// publish to the alarm topic (from this account only).
+func addBudget(c constructs.Construct, s *Stack, topic awssns.Topic) awsbudgets.CfnBudget {
+	amount := s.Config.Ops.BudgetMonthlyUSD
+	if amount == 0 {
+		return nil
+	}
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("BudgetsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("budgets.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(c).Account()}},
+	}))
+	notify := func(kind string, percent float64) *awsbudgets.CfnBudget_NotificationWithSubscribersProperty {
+		return &awsbudgets.CfnBudget_NotificationWithSubscribersProperty{
+			Notification: &awsbudgets.CfnBudget_NotificationProperty{
+				NotificationType: jsii.String(kind), ComparisonOperator: jsii.String("GREATER_THAN"),
+				Threshold: jsii.Number(percent), ThresholdType: jsii.String("PERCENTAGE"),
+			},
+			Subscribers: &[]*awsbudgets.CfnBudget_SubscriberProperty{{SubscriptionType: jsii.String("SNS"), Address: topic.TopicArn()}},
+		}
+	}
+	return awsbudgets.NewCfnBudget(c, jsii.String("Budget"), &awsbudgets.CfnBudgetProps{
+		Budget: &awsbudgets.CfnBudget_BudgetDataProperty{
+			BudgetName:  jsii.String(s.Config.StackName() + "-monthly"),
+			BudgetType:  jsii.String("COST"),
+			TimeUnit:    jsii.String("MONTHLY"),
+			BudgetLimit: &awsbudgets.CfnBudget_SpendProperty{Amount: jsii.Number(amount), Unit: jsii.String("USD")},
+			FilterExpression: &awsbudgets.CfnBudget_ExpressionProperty{
+				Tags: &awsbudgets.CfnBudget_TagValuesProperty{Key: jsii.String("stage"), Values: jsii.Strings(s.Config.Stage)},
+			},
+		},
+		NotificationsWithSubscribers: &[]*awsbudgets.CfnBudget_NotificationWithSubscribersProperty{
+			notify("ACTUAL", 80), notify("FORECASTED", 100),
+		},
+	})
 }

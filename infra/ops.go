@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
@@ -53,6 +54,8 @@ type Ops struct {
 	DeploymentRole awsiam.Role
 	// Backup is the table's AWS Backup plan; nil for throwaway stages (guards.go).
 	Backup *awsbackup.BackupPlan
+	// Budget is the stage's cost budget, nil unless budgetMonthlyUsd is set.
+	Budget awsbudgets.CfnBudget
 }
 
 // newOps adds the alarm topic, the alarms and the dashboard of s.
@@ -136,6 +139,7 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 	o.Dashboard = newDashboard(c, s, o)
 	o.Deployments, o.DeploymentRole = newDeploymentGroups(c, s, o)
 	o.Backup = addGuards(scope, s)
+	o.Budget = addBudget(c, s, o.Topic)
 
 	// The Serverless pack asks every function for a dead-letter queue; Lambda only
 	// uses one for asynchronous invocations, and nothing invokes these asynchronously.

@@ -22,6 +22,7 @@ var (
 	opsTuned = map[string]string{
 		ctxStage: "staging", ctxLogLevel: "debug", ctxSystemLogLevel: "WARN", ctxAlarmEmail: "oncall@example.com",
 		ctxAlarmAPILatencyP99: "1500", ctxAlarmDurationP99: "50", ctxAlarmAPI5xx: "2.5", ctxAlarmFunctionErrors: "3",
+		ctxBudget: "50",
 	}
 )
 
@@ -245,10 +246,10 @@ func TestParseOpsConfig(t *testing.T) {
 		{
 			name: "every error at once",
 			ctx: map[string]string{ctxLogLevel: "LOUD", ctxSystemLogLevel: "TRACE", ctxAlarmEmail: "Ops <ops@example.com>",
-				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5"},
+				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5", ctxBudget: "-5"},
 			wantErr: []string{`logLevel="LOUD"`, `systemLogLevel="TRACE"`, "alarmEmail=", "alarmApi5xxPercent=\"101\": want at most 100",
 				`alarmFunctionErrors="0": want a number above 0`, `alarmSeedErrors="x"`,
-				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`},
+				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`, `budgetMonthlyUsd="-5"`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -419,5 +420,34 @@ func TestGuards(t *testing.T) {
 				t.Errorf("backup: vault policy %q, plan %s, selection %s", vault.DeletionPolicy, plan, sel)
 			}
 		})
+	}
+}
+
+// A budget only when asked for: monthly cost of the stage's tag, notifying the alarm
+// topic, which lets AWS Budgets (of this account) publish.
+func TestBudget(t *testing.T) {
+	if ids := synth(t, defaults, nil).tpl.ofType("AWS::Budgets::Budget"); len(ids) != 0 {
+		t.Errorf("budget %v without %s", ids, ctxBudget)
+	}
+	v := synth(t, opsTuned, nil)
+	b := v.tpl.Resources[only(t, v.tpl.ofType("AWS::Budgets::Budget"), "budgets")].Properties
+	topic := only(t, v.tpl.ofType("AWS::SNS::Topic"), "topics")
+	data := js(b["Budget"])
+	for _, w := range []string{`"BudgetLimit":{"Amount":50,"Unit":"USD"}`, `"TimeUnit":"MONTHLY"`, `"BudgetType":"COST"`, `"Key":"stage","Values":["staging"]`} {
+		if !strings.Contains(data, w) {
+			t.Errorf("budget %s lacks %s", data, w)
+		}
+	}
+	notes := list(b["NotificationsWithSubscribers"])
+	if len(notes) != 2 || !strings.Contains(js(notes), js(map[string]any{"Address": ref(topic), "SubscriptionType": "SNS"})) ||
+		!strings.Contains(js(notes), `"ACTUAL"`) || !strings.Contains(js(notes), `"FORECASTED"`) {
+		t.Errorf("budget notifications %s", js(notes))
+	}
+	var policy string
+	for _, id := range v.tpl.ofType("AWS::SNS::TopicPolicy") {
+		policy += js(v.tpl.Resources[id].Properties)
+	}
+	if !strings.Contains(policy, `"budgets.amazonaws.com"`) || !strings.Contains(policy, `"aws:SourceAccount"`) {
+		t.Errorf("topic policy does not let Budgets publish: %s", policy)
 	}
 }

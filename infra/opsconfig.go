@@ -75,6 +75,8 @@ type OpsConfig struct {
 	Thresholds Thresholds
 	// Guards are the cost and abuse limits (guards.go).
 	Guards Guards
+	// BudgetMonthlyUSD is the stage's monthly cost budget; 0 = none (guards.go).
+	BudgetMonthlyUSD float64
 }
 
 // MetricsNamespace is the CloudWatch namespace of the API functions' EMF metrics:
@@ -174,5 +176,9 @@ func parseOpsConfig(lookup func(string) string) (OpsConfig, error) {
 		}
 	}
 	errs = append(errs, parseGuards(lookup, &o.Guards)...)
+	var err error
+	if o.BudgetMonthlyUSD, err = parseBudget(lookup); err != nil {
+		errs = append(errs, err)
+	}
 	return o, errors.Join(errs...)
 }
