@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -17,6 +18,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/personsapi/persons/pkg/api"
+	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -87,7 +89,7 @@ func (g Guards) maxThroughput() (read, write int) {
 }
 
 // addGuards caps the table's on-demand throughput (table and every GSI), reserves
-// concurrency for the API functions when asked to, and backs the table of a retained
+// concurrency for the API functions when asked to, throttles writes below reads, and backs the table of a retained
 // stage up daily with AWS Backup (kept 35 days; PITR stays on for the last 35 days to
 // the second, the plan adds copies that survive a deleted table).
 func addGuards(scope constructs.Construct, s *Stack) *awsbackup.BackupPlan {
@@ -107,6 +109,7 @@ func addGuards(scope constructs.Construct, s *Stack) *awsbackup.BackupPlan {
 			s.Functions[string(fn)].Function.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(n))
 		}
 	}
+	throttleWrites(s)
 	if s.Config.Throwaway() {
 		return nil
 	}
@@ -183,4 +186,29 @@ func addBudget(c constructs.Construct, s *Stack, topic awssns.Topic) awsbudgets.
 			notify("ACTUAL", 80), notify("FORECASTED", 100),
 		},
 	})
+}
+
+// Writes get a stage throttle of their own, below the stage's for all routes: a write
+// costs DynamoDB more (transactions bill 2 WCU per KB and item) and a runaway writer
+// should leave room for reads.
+const (
+	writeThrottleRate  = 50
+	writeThrottleBurst = 100
+)
+
+// throttleWrites sets the $default stage's route settings of every write route. The
+// stage depends on the routes: API Gateway refuses settings for a route key it does
+// not know yet.
+func throttleWrites(s *Stack) {
+	settings := map[string]any{}
+	for r, route := range s.API.Routes {
+		if !metrics.IsWrite(r.Method) {
+			continue
+		}
+		settings[r.Method+" "+r.Path] = map[string]any{
+			"ThrottlingRateLimit": writeThrottleRate, "ThrottlingBurstLimit": writeThrottleBurst,
+		}
+		s.API.Stage.Node().AddDependency(route)
+	}
+	s.API.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetRouteSettings(settings)
 }

@@ -451,3 +451,28 @@ func TestBudget(t *testing.T) {
 		t.Errorf("topic policy does not let Budgets publish: %s", policy)
 	}
 }
+
+// Write routes have a stage throttle below the stage's default; reads keep the default.
+func TestWriteThrottle(t *testing.T) {
+	v := synth(t, defaults, nil)
+	stageID := only(t, v.tpl.ofType("AWS::ApiGatewayV2::Stage"), "stages")
+	settings, _ := v.tpl.Resources[stageID].Properties["RouteSettings"].(map[string]any)
+	writes := 0
+	for _, r := range api.Routes() {
+		got, ok := settings[r.Method+" "+r.Path]
+		if !metrics.IsWrite(r.Method) {
+			if ok {
+				t.Errorf("read route %s has its own throttle %s", r.Pattern(), js(got))
+			}
+			continue
+		}
+		writes++
+		want := map[string]any{"ThrottlingRateLimit": writeThrottleRate, "ThrottlingBurstLimit": writeThrottleBurst}
+		if !sameJSON(got, want) {
+			t.Errorf("write route %s: throttle %s, want %s", r.Pattern(), js(got), js(want))
+		}
+	}
+	if writes == 0 || len(settings) != writes || writeThrottleRate >= throttleRate || writeThrottleBurst >= throttleBurst {
+		t.Errorf("%d route settings for %d writes; write throttle %d/%d vs stage %d/%d", len(settings), writes, writeThrottleRate, writeThrottleBurst, throttleRate, throttleBurst)
+	}
+}
