@@ -44,7 +44,7 @@ func TestChangeFeedWiring(t *testing.T) {
 	if q := tpl.Resources[queueID].Properties; q["SqsManagedSseEnabled"] != true {
 		t.Errorf("dead-letter queue %s: want SSE", js(q))
 	}
-	alarm := tpl.Resources[only(t, tpl.ofType("AWS::CloudWatch::Alarm"), "alarms")].Properties
+	alarm := tpl.Resources[v.stack.logicalID(v.stack.ChangeFeed.Alarm.Node().DefaultChild())].Properties
 	if alarm["MetricName"] != "ApproximateNumberOfMessagesVisible" || alarm["Threshold"] != float64(1) {
 		t.Errorf("alarm %s: want messages visible >= 1 on the dead-letter queue", js(alarm))
 	}

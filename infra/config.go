@@ -77,6 +77,8 @@ type Config struct {
 	CognitoDomainPrefix string
 	// KMSKeyARN is the operator's key for the table, or "" for one the stack creates.
 	KMSKeyARN string
+	// Ops are the logging, alarm and dashboard settings (opsconfig.go).
+	Ops OpsConfig
 }
 
 // Throwaway reports whether the stage's data may be destroyed with the stack.
@@ -166,6 +168,12 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", ctxCORSOrigins, err))
 	}
 	c.CORSOrigins = origins
+	if c.Ops, err = parseOpsConfig(lookup); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Ops.Deployment, err = parseDeployment(lookup(ctxDeployment), c.Throwaway()); err != nil {
+		errs = append(errs, err)
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -21,6 +21,11 @@ import (
 // invoked directly (the seed CLI), never through the HTTP API.
 const seedFunction = "seed"
 
+// apiFunction reports whether the function named name serves the HTTP API: all but the
+// seed and the change feed's processor. API functions get the cursor keys, metrics,
+// aliases with safe deployments and the request alarms.
+func apiFunction(name string) bool { return name != seedFunction && name != changesFunction }
+
 // functionNames lists every Lambda function of the stack: the API's, then seed.
 func functionNames() []string {
 	var names []string
@@ -101,6 +106,9 @@ type FunctionOptions struct {
 	RemovalPolicy awscdk.RemovalPolicy // of the log group
 	// Env adds to the function's environment (TABLE_NAME is always set).
 	Env map[string]*string
+	// LogLevel and SystemLogLevel are Lambda's application and system log levels of
+	// the JSON log format (OpsConfig); "" leaves Lambda's default, INFO.
+	LogLevel, SystemLogLevel string
 }
 
 // Function is a Go Lambda function with its own role and log group.
@@ -108,6 +116,17 @@ type Function struct {
 	Function awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup
+	// Alias is the API functions' "live" alias (deployments.go), which the HTTP API
+	// invokes and CodeDeploy shifts; nil for the seed function.
+	Alias awslambda.Alias
+}
+
+// Target is what callers invoke: the live alias when there is one.
+func (f *Function) Target() awslambda.IFunction {
+	if f.Alias != nil {
+		return f.Alias
+	}
+	return f.Function
 }
 
 // newFunction builds the Lambda function for functions/<name>: provided.al2023 on
@@ -171,6 +190,12 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		Role:         f.Role,
 		LogGroup:     f.LogGroup,
 		Environment:  &env,
+		// One JSON stream: Lambda's START/REPORT lines as JSON beside the app's slog
+		// lines, which Lambda filters by their "level" below LogLevel, and which the
+		// functions read back (AWS_LAMBDA_LOG_LEVEL) to skip building them.
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(orDefault(o.LogLevel, "INFO")),
+		SystemLogLevelV2:      awslambda.SystemLogLevel(orDefault(o.SystemLogLevel, "INFO")),
 	})
 	return f
 }

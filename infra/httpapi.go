@@ -112,7 +112,7 @@ func newHTTPAPI(scope constructs.Construct, id string, o HTTPAPIOptions) *HTTPAP
 			// One integration per function, shared by its routes; each route still gets
 			// its own invoke permission scoped to that route.
 			in = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(constructID(fn)+"Integration"),
-				o.Functions[fn].Function, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				o.Functions[fn].Target(), &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 					PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 				})
 			integrations[fn] = in

@@ -11,6 +11,16 @@
 //	corsOrigins   comma-separated browser origins allowed by CORS (default: none)
 //	lambdaAssets  folder holding <function>/bootstrap (default bin/lambda, see `make build`)
 //
+// Operations (ops.go, opsconfig.go; README "Operating it"):
+//
+//	logLevel        the functions' application log level: TRACE, DEBUG or INFO (default)
+//	systemLogLevel  Lambda's START/REPORT lines: DEBUG, INFO (default) or WARN
+//	alarmEmail      an address subscribed to the alarm topic
+//	alarm*          alarm thresholds (opsconfig.go: alarmFunctionErrors 1,
+//	                alarmFunctionThrottles 1, alarmDurationP99Percent 80 (of the timeout),
+//	                alarmApi5xxPercent 1, alarmApiLatencyP99Ms 2000, alarmDdbThrottles 1,
+//	                alarmDdbSystemErrors 1, alarmSeedErrors 1)
+//
 // AwsSolutions checks from cdk-nag run on every synth; an unsuppressed finding of error
 // level fails it.
 package main
@@ -59,5 +69,6 @@ func build(app awscdk.App) (*Stack, error) {
 		return nil, err
 	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return s, nil
 }

@@ -31,6 +31,7 @@ type Stack struct {
 	Auth      *Auth // nil with auth=none
 	// ChangeFeed wires functions/changes to the table's stream.
 	ChangeFeed *ChangeFeed
+	Ops        *Ops // alarms, their topic and the dashboard (ops.go)
 }
 
 // NewStack builds the stack described by cfg. It fails before creating anything when a
@@ -60,18 +61,26 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	cursorKeys := newCursorKeys(s.Stack, "CursorKeys", cfg)
 	for _, fn := range names {
 		var env map[string]*string
-		if fn != seedFunction && fn != changesFunction {
-			env = map[string]*string{deploy.EnvCursorKeys: cursorKeys}
+		if apiFunction(fn) {
+			env = map[string]*string{
+				deploy.EnvCursorKeys:       cursorKeys,
+				deploy.EnvMetricsNamespace: jsii.String(cfg.MetricsNamespace()),
+			}
 			maps.Copy(env, scopeEnv(cfg))
 		}
 		s.Functions[fn] = newFunction(s.Stack, fn, FunctionOptions{
-			AssetDir:      filepath.Join(cfg.LambdaAssets, fn),
-			Table:         s.Table,
-			TableKey:      s.TableKey,
-			Access:        functionAccess[fn],
-			RemovalPolicy: cfg.removalPolicy(),
-			Env:           env,
+			AssetDir:       filepath.Join(cfg.LambdaAssets, fn),
+			Table:          s.Table,
+			TableKey:       s.TableKey,
+			Access:         functionAccess[fn],
+			RemovalPolicy:  cfg.removalPolicy(),
+			Env:            env,
+			LogLevel:       cfg.Ops.AppLogLevel(),
+			SystemLogLevel: cfg.Ops.SysLogLevel(),
 		})
+		if apiFunction(fn) {
+			s.Functions[fn].Alias = newLiveAlias(s.Functions[fn])
+		}
 	}
 	s.ChangeFeed = newChangeFeed(s.Stack, s.Table, s.Functions[changesFunction], cfg.removalPolicy())
 	if cfg.Auth {
@@ -85,6 +94,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 		CORSOrigins:   cfg.CORSOrigins,
 		RemovalPolicy: cfg.removalPolicy(),
 	})
+	s.Ops = newOps(s.Stack, "Ops", s)
 
 	output(s.Stack, deploy.OutputAPIURL, s.API.Stage.Url(), "Base URL of the HTTP API")
 	output(s.Stack, deploy.OutputTableName, s.Table.TableName(), "DynamoDB table")

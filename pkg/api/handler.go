@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/personsapi/persons/pkg/input"
+	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -41,6 +42,9 @@ type Options struct {
 	// problems; the zero value means DefaultScopeNames. The scopes themselves come with
 	// each request (WithScopes): none means the caller may do nothing.
 	ScopeNames ScopeNames
+	// Metrics makes each access line a CloudWatch Embedded Metric Format record in
+	// its namespace (pkg/metrics); the zero value writes plain access lines.
+	Metrics metrics.EMF
 }
 
 // handlerFunc is an API handler: what it returns is sent as a problem.
@@ -118,7 +122,7 @@ func NewHandler(o Options) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins, methods: Methods()}, timeout)
+	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins, methods: Methods()}, timeout, o.Metrics)
 }
 
 // withQuery serves h only when the request's query string holds nothing but the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/metrics"
 )
 
 // MaxBodyBytes is the largest request body accepted (64 KiB); larger ones get 413.
@@ -28,6 +29,7 @@ const RequestIDHeader = "X-Request-Id"
 // ServeMux annotates.
 type reqInfo struct {
 	id      string
+	traceID string // "" when the request carried none
 	pattern string
 	// clientGone: the client went away before it got an answer (writeError).
 	clientGone bool
@@ -57,6 +59,23 @@ func newRequestID(r *http.Request) string {
 		return id
 	}
 	return uuid.NewString()
+}
+
+// TraceIDHeader is the tracing header of AWS (X-Ray's format,
+// "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1"). The Lambda functions
+// (pkg/lambdaapp) set it from the invocation's trace, which API Gateway and Lambda
+// create whether or not the request is sampled.
+const TraceIDHeader = "X-Amzn-Trace-Id"
+
+// traceID is the Root of the request's X-Amzn-Trace-Id, or "": the id under which the
+// request's traces and log lines are found.
+func traceID(r *http.Request) string {
+	for f := range strings.SplitSeq(r.Header.Get(TraceIDHeader), ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(f), "Root="); ok && validRequestID(v) {
+			return v
+		}
+	}
+	return ""
 }
 
 // validRequestID keeps client-chosen ids short and printable, so they cannot forge log lines.
@@ -102,13 +121,17 @@ const StatusClientClosedRequest = 499
 
 // middleware wraps the router with, outermost first: request id, the access log line with
 // its DynamoDB request count and consumed read and write capacity units, the request's
-// deadline (timeout after it starts, or earlier if its context says so), panic recovery,
-// CORS and the body limit.
-func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout time.Duration) http.Handler {
+// deadline (timeout after it starts, or earlier if its
+// context says so), panic recovery, CORS and the body limit.
+//
+// The access line is also the request's metrics record (metrics.EMF, off when emf has
+// no namespace): no metrics call on the request's path beyond that one line.
+func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout time.Duration, emf metrics.EMF) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: newRequestID(r)}
+		ri := &reqInfo{id: newRequestID(r), traceID: traceID(r)}
 		ctx, calls := ddbstats.WithCounter(context.WithValue(r.Context(), infoKey{}, ri))
+		ctx, counts := metrics.WithCounts(ctx)
 		// Every DynamoDB call and retry loop of the request stops at the deadline, so
 		// the handler answers (504) by itself, before the function's timeout.
 		ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -135,17 +158,23 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 		default:
 			status = http.StatusOK
 		}
-		log.LogAttrs(ctx, slog.LevelInfo, "request",
+		m := metrics.Request{
+			Method: r.Method, Route: ri.pattern, Status: status, Duration: time.Since(start),
+			DDBRequests: calls.Load(), Retries: counts.Retries(), Replays: counts.Replays(),
+		}
+		attrs := append([]slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("route", ri.pattern),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.Int64("ddb_requests", calls.Load()),
+			slog.Float64(metrics.DurationMS, metrics.DurationMillis(m.Duration)),
+			slog.Int64(metrics.DDBRequests, m.DDBRequests),
 			slog.Float64("ddb_read_units", calls.ReadUnits()),
 			slog.Float64("ddb_write_units", calls.WriteUnits()),
 			slog.String("request_id", ri.id),
-		)
+			slog.String("trace_id", ri.traceID),
+		}, emf.Attrs(m, time.Now())...)
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})
 }
 

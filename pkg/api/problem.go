@@ -30,6 +30,9 @@ type Problem struct {
 	Errors []input.FieldError `json:"errors,omitempty"`
 	// RequestID is also in the X-Request-Id header; quote it when reporting a 500.
 	RequestID string `json:"requestId,omitempty"`
+	// TraceID is the request's trace (X-Ray's Root id, from X-Amzn-Trace-Id): the
+	// function's log lines and traces of the request carry it too.
+	TraceID string `json:"traceId,omitempty"`
 	// Current is the stored item of a 409 or 412 (its ETag is in the header), so that a
 	// client can rebase its change without another GET.
 	Current any `json:"current,omitempty"`
@@ -190,6 +193,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		return
 	}
 	a.RequestID, a.Instance = id, r.URL.Path
+	if ri := info(ctx); ri != nil {
+		a.TraceID = ri.traceID
+	}
 	if a.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(a.retryAfter/time.Second)))
 	}

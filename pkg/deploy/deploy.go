@@ -105,4 +105,12 @@ const (
 	// `make run`, which has no identity provider; unset means persons/read
 	// persons/write, so a developer sees IBANs masked, as most callers will.
 	EnvLocalScopes = "PERSONS_LOCAL_SCOPES"
+	// EnvMetricsNamespace is the CloudWatch namespace of the API functions' metrics
+	// (their access lines are Embedded Metric Format records, pkg/metrics). The stack
+	// sets "Persons/<stage>"; unset means no metrics, plain access lines.
+	EnvMetricsNamespace = "PERSONS_METRICS_NAMESPACE"
+	// EnvLambdaLogLevel is set by Lambda to the function's application log level when
+	// its log format is JSON (TRACE, DEBUG, INFO, WARN, ERROR, FATAL): the functions log
+	// at that level, so DEBUG is a configuration change, not a code change.
+	EnvLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 )

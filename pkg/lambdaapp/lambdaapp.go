@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -19,6 +20,7 @@ import (
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/deploy"
+	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -28,7 +30,9 @@ import (
 // serves API Gateway HTTP API (payload 2.0) events. A configuration error ends the
 // process with status 1 and a clear log line, which Lambda reports as an init failure.
 func Main(function api.Function) {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	// Lambda drops application lines below the function's application log level by
+	// itself (JSON log format); logging at that level too saves building them.
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: LogLevel(os.Getenv(deploy.EnvLambdaLogLevel))}))
 	// The default logger too, so that every line the process writes is JSON: the AWS
 	// SDK's (ddbclient.Logger) and the standard log package's (the API Gateway adapter
 	// logs with it) go through it.
@@ -77,6 +81,7 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 		Functions:      []api.Function{function},
 		RequestTimeout: timeout,
 		ScopeNames:     names,
+		Metrics:        metrics.EMF{Namespace: os.Getenv(deploy.EnvMetricsNamespace)},
 	})))), nil
 }
 
@@ -103,6 +108,25 @@ func claimScopes(r *http.Request, names api.ScopeNames, anonymous api.Scopes) ap
 	return names.Parse(claims["scp"])
 }
 
+// LogLevel maps Lambda's application log level (deploy.EnvLambdaLogLevel) onto slog's:
+// TRACE is below DEBUG and FATAL above ERROR, as Lambda orders them. Unset or unknown
+// means INFO, the level the access lines (and so the metrics) are written at.
+func LogLevel(s string) slog.Level {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "TRACE":
+		return slog.LevelDebug - 4
+	case "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR":
+		return slog.LevelError
+	case "FATAL":
+		return slog.LevelError + 4
+	}
+	return slog.LevelInfo
+}
+
 // DeadlineMargin is the time a request leaves before the invocation's deadline (the
 // function's timeout) for its answer to get out. A function of 256 MB has a fraction
 // of a vCPU: encoding a problem and handing it to the runtime takes milliseconds, but
@@ -127,11 +151,17 @@ func withDeadlineMargin(next http.Handler) http.Handler {
 // withGatewayRequestID hands API Gateway's request id (requestContext.requestId of the
 // event, which the adapter puts in the context) to the API as the request's
 // X-Request-Id. It replaces one the client sent: the response, the problem body and
-// the access log then carry the id under which API Gateway logs the request.
+// the access log then carry the id under which API Gateway logs the request. The same
+// for the invocation's trace id (api.TraceIDHeader).
 func withGatewayRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
 			r.Header.Set(api.RequestIDHeader, gw.RequestID)
+		}
+		// The invocation's trace header (aws-lambda-go puts the runtime's
+		// Lambda-Runtime-Trace-Id in the context) replaces the client's.
+		if tr, _ := r.Context().Value("x-amzn-trace-id").(string); tr != "" {
+			r.Header.Set(api.TraceIDHeader, tr)
 		}
 		next.ServeHTTP(w, r)
 	})

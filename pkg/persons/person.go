@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/personsapi/persons/pkg/backoff"
 	"github.com/personsapi/persons/pkg/input"
+	"github.com/personsapi/persons/pkg/metrics"
 )
 
 // checkID rejects an id from a path or argument that is not a UUID, and turns one that is
@@ -63,6 +64,9 @@ func (s *Store) CreatePerson(ctx context.Context, p Person) (Person, error) {
 		var ce *conditionError
 		if err := t.commit(ctx, s.db); errors.As(err, &ce) {
 			out, err = replayedPerson(p, ce.old[partProfile])
+			if err == nil {
+				metrics.Replay(ctx)
+			}
 			return err
 		} else if err != nil {
 			return fmt.Errorf("person %s: %w", p.ID, err)

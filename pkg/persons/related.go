@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/personsapi/persons/pkg/input"
+	"github.com/personsapi/persons/pkg/metrics"
 )
 
 // Related reads and writes one kind of item related to a person (addresses, bank
@@ -303,7 +304,11 @@ func (r *Related[T, P]) attempt(ctx context.Context, w *write[T]) (Written[T], e
 	case errors.As(err, &ce):
 		if w.op == opCreate && ce.failed(partItem) && (!ce.failed(partPerson) || (profile{item: ce.old[partPerson]}).usable()) {
 			// Before the cap: a retried create of a person at the cap must find its item.
-			return r.replayed(w, next, ce.old[partItem])
+			out, err := r.replayed(w, next, ce.old[partItem])
+			if err == nil {
+				metrics.Replay(ctx)
+			}
+			return out, err
 		}
 		return none, r.failed(ctx, w, ce)
 	case err != nil:
