@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/personsapi/persons/pkg/ddbfault"
 	"github.com/personsapi/persons/pkg/ddbtest"
 	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
@@ -393,5 +394,34 @@ func TestStatsJSON(t *testing.T) {
 	var back Stats
 	if err := json.Unmarshal(b, &back); err != nil || back != st {
 		t.Errorf("round trip: %+v, %v; want %+v", back, err, st)
+	}
+}
+
+// timeoutErr is what a timed-out HTTP attempt looks like to the SDK's caller.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout (injected)" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// A batch whose request timed out on every attempt of the client (a slow engine) is sent
+// again: the run completes with exactly the generated items.
+func TestTimedOutBatchesAreSentAgain(t *testing.T) {
+	var failed atomic.Int64
+	db, table := ddbtest.NewTable(t, ddbfault.Inject(nil, func(op string) error {
+		// More attempts than the first round of calls makes (9 batches of 25 items, 3
+		// attempts each), so that every batch's first call fails as a whole.
+		if op == "BatchWriteItem" && failed.Add(1) <= 30 {
+			return timeoutErr{}
+		}
+		return nil
+	}))
+	st, err := Run(ctxFor(t), db, table, Options{Count: 20, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameItems(t, ddbtest.Items(t, db, table), generatedItems(t, 5, 20))
+	if st.Retries == 0 {
+		t.Errorf("stats %+v: want the timed-out batches sent again", st)
 	}
 }

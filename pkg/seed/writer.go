@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -167,6 +169,7 @@ func (w *Writer) run(ctx context.Context, produce func(ctx context.Context, emit
 // write sends one batch until every request in it is processed.
 func (w *Writer) write(ctx context.Context, batch []entry) error {
 	policy := backoff.Policy{Base: cmp.Or(w.BaseDelay, 20*time.Millisecond), Max: cmp.Or(w.MaxDelay, 2*time.Second)}
+	slowAttempts := 0
 	for attempt := 1; ; attempt++ {
 		reqs := make([]types.WriteRequest, len(batch))
 		for i, e := range batch {
@@ -176,20 +179,37 @@ func (w *Writer) write(ctx context.Context, batch []entry) error {
 			RequestItems: map[string][]types.WriteRequest{w.Table: reqs},
 		})
 		w.requests.Add(1)
-		if err != nil {
+		switch {
+		case err != nil && transient(err) && slowAttempts < maxSlowAttempts && ctx.Err() == nil:
+			// The client gives up on a slow attempt quickly (pkg/ddbclient bounds every
+			// call for the API's deadlines); a seed has minutes, so the batch, which
+			// writes the same items again, is sent again after a pause.
+			slowAttempts++
+		case err != nil:
 			return fmt.Errorf("batch write to %s: %w", w.Table, err)
-		}
-		unprocessed := out.UnprocessedItems[w.Table]
-		batch = w.done(batch, unprocessed)
-		w.report()
-		if len(batch) == 0 {
-			return nil
+		default:
+			batch = w.done(batch, out.UnprocessedItems[w.Table])
+			w.report()
+			if len(batch) == 0 {
+				return nil
+			}
 		}
 		if err := backoff.Sleep(ctx, policy.Delay(attempt)); err != nil {
 			return fmt.Errorf("batch write to %s: %d items unprocessed: %w", w.Table, len(batch), err)
 		}
 		w.retries.Add(1)
 	}
+}
+
+// maxSlowAttempts bounds how often one batch is sent again after its request timed out.
+const maxSlowAttempts = 10
+
+// transient reports whether err is a request that timed out or found DynamoDB
+// unreachable: the same batch may succeed when sent again.
+func transient(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // done accounts for the processed requests of batch and returns the unprocessed ones.
