@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -37,8 +38,27 @@ type running struct {
 	url       string // the API
 	endpoint  string // its DynamoDB Local
 	enginePID int
-	out       *strings.Builder
+	out       *output
 	exited    chan error
+}
+
+// output is the server's stderr as read so far; the reading goroutine writes it while
+// the test reads it.
+type output struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *output) WriteString(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.b.WriteString(s)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
 
 var (
@@ -58,7 +78,7 @@ func start(t *testing.T, bin, dataDir string, args ...string) *running {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, out: &strings.Builder{}, exited: make(chan error, 1)}
+	r := &running{cmd: cmd, out: &output{}, exited: make(chan error, 1)}
 	api, engine := make(chan []string, 1), make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
