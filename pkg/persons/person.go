@@ -252,8 +252,9 @@ func (s *Store) updatePersonOnce(ctx context.Context, id string, mutate func(*Pe
 		}
 	}
 	t := s.tx()
-	t.updateReturningOld(partProfile, key(personPK(id), profileSK), upd,
+	t.update(partProfile, key(personPK(id), profileSK), upd,
 		expression.Name(AttrVersion).Equal(expression.Value(cur.Version)).And(expression.AttributeNotExists(expression.Name(attrDeleting))))
+	t.returnOld(partProfile)
 	var ce *conditionError
 	switch err := t.commit(ctx, s.db); {
 	case errors.As(err, &ce) && ifVersion != 0 && (profile{item: ce.old[partProfile]}).usable():
@@ -288,8 +289,9 @@ func (s *Store) DeletePerson(ctx context.Context, id string, ifVersion int64) er
 		cond = cond.And(expression.Name(AttrVersion).Equal(expression.Value(ifVersion)))
 	}
 	t := s.tx()
-	t.updateReturningOld(partProfile, key(personPK(id), profileSK),
+	t.update(partProfile, key(personPK(id), profileSK),
 		expression.Set(deleting, expression.IfNotExists(deleting, expression.Value(Timestamp(s.now())))), cond)
+	t.returnOld(partProfile)
 	var ce *conditionError
 	if err := t.commit(ctx, s.db); errors.As(err, &ce) {
 		if ce.old[partProfile] == nil {

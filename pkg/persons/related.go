@@ -461,7 +461,8 @@ func (r *Related[T, P]) personPart(t *tx, w *write[T], prof profile, movesPointe
 		}
 	}
 	if person {
-		t.updateReturningOld(partPerson, key(personPK(w.personID), profileSK), upd, cond)
+		t.update(partPerson, key(personPK(w.personID), profileSK), upd, cond)
+		t.returnOld(partPerson)
 	}
 	return changed, nil
 }

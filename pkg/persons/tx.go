@@ -58,12 +58,6 @@ func (t *tx) update(name part, key map[string]types.AttributeValue, upd expressi
 	t.writes = append(t.writes, txWrite{name: name, key: key, update: &upd, cond: &cond})
 }
 
-// updateReturningOld is update, asking for the item as it was should cond fail.
-func (t *tx) updateReturningOld(name part, key map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) {
-	t.update(name, key, upd, cond)
-	t.returnOld(name)
-}
-
 // returnOld asks for the item as it was should the condition of part name fail: a
 // conflict then reports the stored item without another read.
 func (t *tx) returnOld(name part) {
