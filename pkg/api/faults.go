@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"syscall"
 	"time"
 
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/personsapi/persons/pkg/ddbclient"
 )
 
 // DefaultRequestTimeout is the deadline of a request when Options.RequestTimeout (or
@@ -50,16 +47,6 @@ const (
 	retryAfterUnavailable = 5 * time.Second
 )
 
-// throttlingCodes are DynamoDB's error codes for "too many requests": a table, index or
-// partition out of capacity (ProvisionedThroughputExceededException, also with
-// on-demand billing), the account's request rate (ThrottlingException) or throughput
-// quota (RequestLimitExceeded).
-var throttlingCodes = map[string]bool{
-	"ProvisionedThroughputExceededException": true,
-	"ThrottlingException":                    true,
-	"RequestLimitExceeded":                   true,
-}
-
 // fault is what went wrong below the API, when the request itself was fine.
 type fault int
 
@@ -69,36 +56,16 @@ const (
 	unavailable       // DynamoDB could not be reached, failed (5xx) or did not answer in time: 503
 )
 
-// faultOf classifies an error of a DynamoDB call. The SDK has already retried it
-// (ddbclient.MaxAttempts), so what is left is not a blip. It is called only while the
-// request's context is live: errors of a cancelled or expired request are told apart
-// by the context, not here, because an attempt's own timeout and the request's
-// deadline both match context.DeadlineExceeded.
+// faultOf classifies an error of a DynamoDB call (ddbclient.Throttled, Unavailable).
+// The SDK has already retried it (ddbclient.MaxAttempts), so what is left is not a blip.
+// It is called only while the request's context is live: errors of a cancelled or
+// expired request are told apart by the context, not here, because an attempt's own
+// timeout and the request's deadline both match context.DeadlineExceeded.
 func faultOf(err error) fault {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch {
-		case throttlingCodes[ae.ErrorCode()]:
-			return throttled
-		case ae.ErrorFault() == smithy.FaultServer:
-			// InternalServerError and other modelled server faults.
-			return unavailable
-		}
-	}
-	var (
-		status interface{ HTTPStatusCode() int }
-		send   *smithyhttp.RequestSendError
-		netErr net.Error
-	)
 	switch {
-	case errors.As(err, &status) && status.HTTPStatusCode() >= 500:
-		// DynamoDB (or a proxy in front of it) failed: 500, 502, 503, 504.
-		return unavailable
-	case errors.As(err, &send), errors.As(err, &netErr):
-		// No answer: connection refused or reset, DNS, an attempt's timeout.
-		return unavailable
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED):
-		// The connection broke while the answer was read.
+	case ddbclient.Throttled(err):
+		return throttled
+	case ddbclient.Unavailable(err):
 		return unavailable
 	}
 	return noFault

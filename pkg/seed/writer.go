@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/personsapi/persons/pkg/backoff"
+	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/persons"
 )
 
@@ -180,7 +179,7 @@ func (w *Writer) write(ctx context.Context, batch []entry) error {
 		})
 		w.requests.Add(1)
 		switch {
-		case err != nil && transient(err) && slowAttempts < maxSlowAttempts && ctx.Err() == nil:
+		case err != nil && (ddbclient.Unavailable(err) || ddbclient.Throttled(err)) && slowAttempts < maxSlowAttempts && ctx.Err() == nil:
 			// The client gives up on a slow attempt quickly (pkg/ddbclient bounds every
 			// call for the API's deadlines); a seed has minutes, so the batch, which
 			// writes the same items again, is sent again after a pause.
@@ -201,16 +200,9 @@ func (w *Writer) write(ctx context.Context, batch []entry) error {
 	}
 }
 
-// maxSlowAttempts bounds how often one batch is sent again after its request timed out.
+// maxSlowAttempts bounds how often one batch is sent again after its request failed
+// for want of DynamoDB (timed out, unreachable, throttled).
 const maxSlowAttempts = 10
-
-// transient reports whether err is a request that timed out or found DynamoDB
-// unreachable: the same batch may succeed when sent again.
-func transient(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
-}
 
 // done accounts for the processed requests of batch and returns the unprocessed ones.
 func (w *Writer) done(batch []entry, unprocessed []types.WriteRequest) []entry {
