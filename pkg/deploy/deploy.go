@@ -114,3 +114,26 @@ const (
 	// at that level, so DEBUG is a configuration change, not a code change.
 	EnvLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 )
+
+// Tracing (pkg/tracing). The names are OpenTelemetry's own, so the SDK's exporter reads
+// the same variables the stack sets and an operator can tune it the documented way.
+const (
+	// EnvOTLPEndpoint is where the functions send their spans (OTLP over HTTP): the
+	// stack sets OTLPCollectorEndpoint, the ADOT collector extension's receiver, when
+	// the stage traces with OpenTelemetry. Unset means no tracing: no exporter, no
+	// spans, nothing per request.
+	EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	// EnvOTelServiceName names the function in its spans (service.name); unset means
+	// the Lambda function's name.
+	EnvOTelServiceName = "OTEL_SERVICE_NAME"
+	// EnvOTelSDKDisabled ("true") turns tracing off without a redeploy of code.
+	EnvOTelSDKDisabled = "OTEL_SDK_DISABLED"
+	// EnvLambdaTraceHeader is the invocation's X-Ray trace header, which Lambda sets
+	// for each invocation (and aws-lambda-go mirrors into the context).
+	EnvLambdaTraceHeader = "_X_AMZN_TRACE_ID"
+)
+
+// OTLPCollectorEndpoint is the OTLP/HTTP receiver of the AWS Distro for OpenTelemetry
+// collector, which runs as a Lambda extension (layer) beside the function and forwards
+// the spans to X-Ray: loopback, so a span costs the function no network round trip.
+const OTLPCollectorEndpoint = "http://localhost:4318"
