@@ -10,19 +10,27 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/changes"
 	"github.com/personsapi/persons/pkg/ddbclient"
+	"github.com/personsapi/persons/pkg/tracing"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	slog.SetDefault(log)
-	db, table, err := ddbclient.FromEnv(context.Background())
+	ctx := context.Background()
+	tp, err := tracing.FromEnv(ctx)
+	if err != nil {
+		log.Error("startup failed", "function", "changes", "error", err.Error())
+		os.Exit(1)
+	}
+	db, table, err := ddbclient.FromEnv(ctx, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
 	if err != nil {
 		log.Error("startup failed", "function", "changes", "error", err.Error())
 		os.Exit(1)
 	}
 	l := &changes.Log{DB: db, Table: table, Logger: log}
-	lambda.Start(l.Handle)
+	lambda.Start(tracing.Invocation(tp, "changes", l.Handle))
 }

@@ -8,19 +8,27 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/seed"
+	"github.com/personsapi/persons/pkg/tracing"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	slog.SetDefault(log)
-	// One client per execution environment, reused by every invocation.
-	db, table, err := ddbclient.FromEnv(context.Background())
+	ctx := context.Background()
+	tp, err := tracing.FromEnv(ctx)
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(seed.Handler(db, table))
+	// One client per execution environment, reused by every invocation.
+	db, table, err := ddbclient.FromEnv(ctx, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
+	if err != nil {
+		log.Error("startup failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(tracing.Invocation(tp, "seed", seed.Handler(db, table)))
 }

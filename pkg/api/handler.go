@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
@@ -45,6 +48,9 @@ type Options struct {
 	// Metrics makes each access line a CloudWatch Embedded Metric Format record in
 	// its namespace (pkg/metrics); the zero value writes plain access lines.
 	Metrics metrics.EMF
+	// Tracer provides the request spans (pkg/tracing): one server span per request,
+	// under the trace of its X-Amzn-Trace-Id; nil means none.
+	Tracer trace.TracerProvider
 }
 
 // handlerFunc is an API handler: what it returns is sent as a problem.
@@ -61,6 +67,11 @@ func NewHandler(o Options) http.Handler {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	log = slog.New(ContextHandler(log.Handler()))
+	tp := o.Tracer
+	if tp == nil {
+		tp = noop.NewTracerProvider()
 	}
 	names := o.ScopeNames
 	if names == (ScopeNames{}) {
@@ -122,7 +133,7 @@ func NewHandler(o Options) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins, methods: Methods()}, timeout, o.Metrics)
+	return middleware(mux, log, corsPolicy{origins: o.CORSOrigins, methods: Methods()}, timeout, o.Metrics, tp.Tracer(TracerName))
 }
 
 // withQuery serves h only when the request's query string holds nothing but the

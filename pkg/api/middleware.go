@@ -12,10 +12,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/metrics"
+	"github.com/personsapi/persons/pkg/xray"
 )
 
 // MaxBodyBytes is the largest request body accepted (64 KiB); larger ones get 413.
@@ -64,18 +68,51 @@ func newRequestID(r *http.Request) string {
 // TraceIDHeader is the tracing header of AWS (X-Ray's format,
 // "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1"). The Lambda functions
 // (pkg/lambdaapp) set it from the invocation's trace, which API Gateway and Lambda
-// create whether or not the request is sampled.
-const TraceIDHeader = "X-Amzn-Trace-Id"
+// create whether or not the request is sampled. The request's span is a child of the
+// span it names; its Root is the trace id of the log lines and problem bodies.
+const TraceIDHeader = xray.Header
 
-// traceID is the Root of the request's X-Amzn-Trace-Id, or "": the id under which the
-// request's traces and log lines are found.
-func traceID(r *http.Request) string {
-	for f := range strings.SplitSeq(r.Header.Get(TraceIDHeader), ";") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(f), "Root="); ok && validRequestID(v) {
-			return v
+// startSpan starts the request's server span under the trace of the request's
+// X-Amzn-Trace-Id, and returns the request's trace id in X-Ray's form: the span's (the
+// header's Root when the header names a parent, and with tracing off), else the
+// header's Root alone, else "".
+func startSpan(r *http.Request, tracer trace.Tracer) (context.Context, trace.Span, string) {
+	ctx := r.Context()
+	hdr := xray.Parse(r.Header.Get(TraceIDHeader))
+	if hdr.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, hdr)
+	}
+	// Named by method until the router knows the route (endSpan renames it).
+	ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+	id := span.SpanContext().TraceID()
+	if !id.IsValid() {
+		id = hdr.TraceID()
+	}
+	return ctx, span, xray.TraceID(id)
+}
+
+// endSpan gives the request's span its route, status and DynamoDB use, and ends it.
+// No path, query or body: they carry ids and personal data; the route is what a trace
+// is searched by.
+func endSpan(span trace.Span, ri *reqInfo, m metrics.Request, calls *ddbstats.Counter) {
+	if span.IsRecording() {
+		if ri.pattern != "" {
+			span.SetName(ri.pattern)
+		}
+		span.SetAttributes(
+			attribute.String("http.request.method", m.Method),
+			attribute.String("http.route", strings.TrimPrefix(ri.pattern, m.Method+" ")),
+			attribute.Int("http.response.status_code", m.Status),
+			attribute.String("request.id", ri.id),
+			attribute.Int64("persons.ddb.requests", m.DDBRequests),
+			attribute.Float64("persons.ddb.read_units", calls.ReadUnits()),
+			attribute.Float64("persons.ddb.write_units", calls.WriteUnits()),
+		)
+		if m.Status >= 500 && m.Status != StatusClientClosedRequest {
+			span.SetStatus(codes.Error, http.StatusText(m.Status))
 		}
 	}
-	return ""
+	span.End()
 }
 
 // validRequestID keeps client-chosen ids short and printable, so they cannot forge log lines.
@@ -119,18 +156,19 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // server error.
 const StatusClientClosedRequest = 499
 
-// middleware wraps the router with, outermost first: request id, the access log line with
+// middleware wraps the router with, outermost first: the request's span (tracer), request id, the access log line with
 // its DynamoDB request count and consumed read and write capacity units, the request's
 // deadline (timeout after it starts, or earlier if its
 // context says so), panic recovery, CORS and the body limit.
 //
 // The access line is also the request's metrics record (metrics.EMF, off when emf has
 // no namespace): no metrics call on the request's path beyond that one line.
-func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout time.Duration, emf metrics.EMF) http.Handler {
+func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout time.Duration, emf metrics.EMF, tracer trace.Tracer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: newRequestID(r), traceID: traceID(r)}
-		ctx, calls := ddbstats.WithCounter(context.WithValue(r.Context(), infoKey{}, ri))
+		ctx, span, traceID := startSpan(r, tracer)
+		ri := &reqInfo{id: newRequestID(r), traceID: traceID}
+		ctx, calls := ddbstats.WithCounter(context.WithValue(ctx, infoKey{}, ri))
 		ctx, counts := metrics.WithCounts(ctx)
 		// Every DynamoDB call and retry loop of the request stops at the deadline, so
 		// the handler answers (504) by itself, before the function's timeout.
@@ -175,6 +213,7 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 			slog.String("trace_id", ri.traceID),
 		}, emf.Attrs(m, time.Now())...)
 		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		endSpan(span, ri, m, calls)
 	})
 }
 
@@ -191,8 +230,7 @@ func serveRecovered(w *statusRecorder, r *http.Request, log *slog.Logger, h http
 		err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 		if w.status != 0 {
 			// Too late for a problem response: log it, the client sees a cut response.
-			log.LogAttrs(r.Context(), slog.LevelError, "panic after response started",
-				slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+			log.LogAttrs(r.Context(), slog.LevelError, "panic after response started", slog.String("error", err.Error()))
 			return
 		}
 		writeError(w, r, log, err)

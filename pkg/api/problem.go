@@ -182,8 +182,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	a := answerFor(ctx, err)
 	id := requestID(ctx)
 	if a.logMsg != "" {
-		log.LogAttrs(ctx, a.logLevel, a.logMsg,
-			slog.String("request_id", id), slog.String("method", r.Method),
+		// request_id and trace_id: ContextHandler.
+		log.LogAttrs(ctx, a.logLevel, a.logMsg, slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}
 	if a.clientGone {

@@ -83,34 +83,44 @@ func Configure(o *dynamodb.Options) {
 // the service as the call's error, which the API logs with the request id. The SDK logs
 // no request or response bodies unless ClientLogMode asks for them, and nothing here
 // does: no personal data.
-type Logger struct{}
+type Logger struct {
+	ctx context.Context // of the SDK call, if any
+}
 
 // Logf implements logging.Logger.
-func (Logger) Logf(c logging.Classification, format string, v ...any) {
-	slog.Default().Debug("aws sdk", slog.String("sdk_level", string(c)), slog.String("message", fmt.Sprintf(format, v...)))
+func (l Logger) Logf(c logging.Classification, format string, v ...any) {
+	ctx := l.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	slog.Default().LogAttrs(ctx, slog.LevelDebug, "aws sdk", slog.String("sdk_level", string(c)), slog.String("message", fmt.Sprintf(format, v...)))
 }
+
+// WithContext implements logging.ContextLogger: the SDK logs a call's lines with the
+// call's context, and so with the request's ids (api.ContextHandler).
+func (Logger) WithContext(ctx context.Context) logging.Logger { return Logger{ctx: ctx} }
 
 // New builds the client from the default AWS configuration (environment, shared
 // config, the Lambda role) with the settings of Configure, counting requests for the
-// access log and the seed statistics. deploy.EnvDynamoDBEndpoint points it at DynamoDB
-// Local.
-func New(ctx context.Context) (*dynamodb.Client, error) {
+// access log and the seed statistics, then optFns (a tracer provider, say).
+// deploy.EnvDynamoDBEndpoint points it at DynamoDB Local.
+func New(ctx context.Context, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(Logger{}))
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg, ddbstats.Counting, Configure), nil
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){ddbstats.Counting, Configure}, optFns...)...), nil
 }
 
 // FromEnv returns a client (New) and the table named by deploy.EnvTableName: what a
 // Lambda function builds once at init. Without the table name it fails with an error
 // that says so, before it loads any configuration.
-func FromEnv(ctx context.Context) (db *dynamodb.Client, table string, err error) {
+func FromEnv(ctx context.Context, optFns ...func(*dynamodb.Options)) (db *dynamodb.Client, table string, err error) {
 	table = os.Getenv(deploy.EnvTableName)
 	if table == "" {
 		return nil, "", errors.New(deploy.EnvTableName + " is not set: it must name the DynamoDB table")
 	}
-	db, err = New(ctx)
+	db, err = New(ctx, optFns...)
 	if err != nil {
 		return nil, "", err
 	}

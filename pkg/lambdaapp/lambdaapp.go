@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/tracing"
 )
 
 // Main runs the Lambda function that serves function's routes of the API: at init it
@@ -32,10 +34,10 @@ import (
 func Main(function api.Function) {
 	// Lambda drops application lines below the function's application log level by
 	// itself (JSON log format); logging at that level too saves building them.
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: LogLevel(os.Getenv(deploy.EnvLambdaLogLevel))}))
+	log := slog.New(api.ContextHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: LogLevel(os.Getenv(deploy.EnvLambdaLogLevel))})))
 	// The default logger too, so that every line the process writes is JSON: the AWS
-	// SDK's (ddbclient.Logger) and the standard log package's (the API Gateway adapter
-	// logs with it) go through it.
+	// SDK's (ddbclient.Logger, with the request's ids) and the standard log package's
+	// (the API Gateway adapter logs with it) go through it.
 	slog.SetDefault(log)
 	h, err := Handler(context.Background(), function, log)
 	if err != nil {
@@ -45,7 +47,9 @@ func Main(function api.Function) {
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }
 
-// Handler builds the HTTP handler of one function from the environment.
+// Handler builds the HTTP handler of one function from the environment. With tracing
+// on (pkg/tracing: deploy.EnvOTLPEndpoint), every request has a span, every DynamoDB
+// call one under it, and the handler flushes them before it returns.
 func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http.Handler, error) {
 	if !slices.Contains(api.Functions(), function) {
 		return nil, fmt.Errorf("unknown function %q (want one of %v)", function, api.Functions())
@@ -70,11 +74,15 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 		return nil, err
 	}
 	anonymous := names.Parse(os.Getenv(deploy.EnvAnonymousScopes))
-	db, table, err := ddbclient.FromEnv(ctx)
+	tp, err := tracing.FromEnv(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return withGatewayRequestID(withClaimScopes(names, anonymous, withDeadlineMargin(api.NewHandler(api.Options{
+	db, table, err := ddbclient.FromEnv(ctx, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
+	if err != nil {
+		return nil, err
+	}
+	return withFlush(tp, withGatewayRequestID(withClaimScopes(names, anonymous, withDeadlineMargin(api.NewHandler(api.Options{
 		Store:          persons.New(db, table, persons.WithCursorKeys(keys...)),
 		Logger:         log,
 		CORSOrigins:    origins,
@@ -82,7 +90,21 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 		RequestTimeout: timeout,
 		ScopeNames:     names,
 		Metrics:        metrics.EMF{Namespace: os.Getenv(deploy.EnvMetricsNamespace)},
-	})))), nil
+		Tracer:         tp.TracerProvider(),
+	}))))), nil
+}
+
+// withFlush sends the request's spans to the collector before the invocation ends
+// (tracing.Provider.Flush): after the response is complete, before the adapter hands
+// it to the runtime, which lets Lambda freeze the process.
+func withFlush(tp *tracing.Provider, next http.Handler) http.Handler {
+	if !tp.Enabled() {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		tp.Flush(r.Context())
+	})
 }
 
 // withClaimScopes hands the API the caller's scopes: those of the "scope" claim (OAuth,
