@@ -40,6 +40,7 @@ import (
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/ddbstats"
+	"github.com/personsapi/persons/pkg/tracing"
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/seed"
@@ -78,7 +79,9 @@ func parseFlags() config {
 
 func run() error {
 	c := parseFlags()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// Every line of a request names it (api.ContextHandler), the SDK's too.
+	log := slog.New(api.ContextHandler(slog.NewJSONHandler(os.Stderr, nil)))
+	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -130,8 +133,16 @@ func run() error {
 		}
 		engineInfo = fmt.Sprintf("DynamoDB Local %s (pid %d, listening on %s; it stops with this server)", c.endpoint, engine.PID(), where)
 	}
+	// Tracing as in the Lambdas, when OTEL_EXPORTER_OTLP_ENDPOINT names a collector
+	// (any OTLP/HTTP receiver, e.g. Jaeger's on :4318). A long-running server exports
+	// in the background: no flush per request.
+	tp, err := tracing.FromEnv(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tp.Shutdown(context.Background()) }()
 	// Request counting for the access log, as in the Lambdas.
-	db := ddblocal.Client(c.endpoint, ddbstats.Counting)
+	db := ddblocal.Client(c.endpoint, ddbstats.Counting, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
 	if _, err := persons.CreateTable(ctx, db, c.table); err != nil {
 		return err
 	}
@@ -173,6 +184,7 @@ func run() error {
 		CORSOrigins:    origins,
 		RequestTimeout: timeout,
 		Extra:          extraRoutes(),
+		Tracer:         tp.TracerProvider(),
 	})
 	// ReadTimeout bounds a client that stalls its upload (bodies are at most 64 KiB);
 	// the handler's own deadline starts only once the body is being read.
