@@ -40,10 +40,10 @@ import (
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddblocal"
 	"github.com/personsapi/persons/pkg/ddbstats"
-	"github.com/personsapi/persons/pkg/tracing"
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
 	"github.com/personsapi/persons/pkg/seed"
+	"github.com/personsapi/persons/pkg/tracing"
 )
 
 func main() {
