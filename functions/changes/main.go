@@ -14,11 +14,13 @@ import (
 
 	"github.com/personsapi/persons/pkg/changes"
 	"github.com/personsapi/persons/pkg/ddbclient"
+	"github.com/personsapi/persons/pkg/reqlog"
 	"github.com/personsapi/persons/pkg/tracing"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	// Every line of an invocation names it (tracing.Invocation, reqlog).
+	log := slog.New(reqlog.Handler(slog.NewJSONHandler(os.Stdout, nil)))
 	slog.SetDefault(log)
 	ctx := context.Background()
 	tp, err := tracing.FromEnv(ctx)

@@ -20,6 +20,7 @@ import (
 	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/reqlog"
 )
 
 // Options configure NewHandler. Store is required.
@@ -68,7 +69,8 @@ func NewHandler(o Options) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	log = slog.New(ContextHandler(log.Handler()))
+	// Every line logged for a request names it (request_id, trace_id).
+	log = slog.New(reqlog.Handler(log.Handler()))
 	tp := o.Tracer
 	if tp == nil {
 		tp = noop.NewTracerProvider()

@@ -17,6 +17,7 @@ import (
 	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/ddbtest"
 	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/reqlog"
 )
 
 type syncBuffer struct {
@@ -41,7 +42,7 @@ func (b *syncBuffer) String() string {
 // context (ddbclient.Logger, which the SDK hands each call's context); each once.
 func TestEveryLogLineNamesItsRequest(t *testing.T) {
 	logs := &syncBuffer{}
-	log := slog.New(api.ContextHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log := slog.New(reqlog.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(log)
 	// A table that does not exist: every store call fails, an internal error.

@@ -19,6 +19,7 @@ import (
 	"github.com/personsapi/persons/pkg/cors"
 	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/metrics"
+	"github.com/personsapi/persons/pkg/reqlog"
 	"github.com/personsapi/persons/pkg/xray"
 )
 
@@ -168,7 +169,8 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 		start := time.Now()
 		ctx, span, traceID := startSpan(r, tracer)
 		ri := &reqInfo{id: newRequestID(r), traceID: traceID}
-		ctx, calls := ddbstats.WithCounter(context.WithValue(ctx, infoKey{}, ri))
+		ctx = reqlog.With(context.WithValue(ctx, infoKey{}, ri), ri.id, ri.traceID)
+		ctx, calls := ddbstats.WithCounter(ctx)
 		ctx, counts := metrics.WithCounts(ctx)
 		// Every DynamoDB call and retry loop of the request stops at the deadline, so
 		// the handler answers (504) by itself, before the function's timeout.
@@ -209,8 +211,8 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 			slog.Int64(metrics.DDBRequests, m.DDBRequests),
 			slog.Float64("ddb_read_units", calls.ReadUnits()),
 			slog.Float64("ddb_write_units", calls.WriteUnits()),
-			slog.String("request_id", ri.id),
-			slog.String("trace_id", ri.traceID),
+			slog.String(reqlog.RequestIDKey, ri.id),
+			slog.String(reqlog.TraceIDKey, ri.traceID),
 		}, emf.Attrs(m, time.Now())...)
 		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		endSpan(span, ri, m, calls)

@@ -182,7 +182,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	a := answerFor(ctx, err)
 	id := requestID(ctx)
 	if a.logMsg != "" {
-		// request_id and trace_id: ContextHandler.
+		// request_id and trace_id: reqlog.Handler.
 		log.LogAttrs(ctx, a.logLevel, a.logMsg, slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	}

@@ -195,7 +195,7 @@ func (l *Log) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dynam
 	for i, r := range ev.Records {
 		p, ok, err := entryOf(r)
 		if err != nil {
-			l.logger().Error("change feed: record failed", "sequence_number", r.Change.SequenceNumber, "event", r.EventName, "error", err.Error())
+			l.logger().ErrorContext(ctx, "change feed: record failed", "sequence_number", r.Change.SequenceNumber, "event", r.EventName, "error", err.Error())
 			failAt = i
 			break
 		}
@@ -207,7 +207,7 @@ func (l *Log) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dynam
 	// What came before the first bad record is written; if that fails, the whole batch
 	// is retried.
 	if err := l.write(ctx, batch); err != nil {
-		l.logger().Error("change feed: write failed", "entries", len(batch), "error", err.Error())
+		l.logger().ErrorContext(ctx, "change feed: write failed", "entries", len(batch), "error", err.Error())
 		if len(ev.Records) > 0 {
 			resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: firstSeq(ev, batch)}}
 		}

@@ -97,7 +97,7 @@ func (l Logger) Logf(c logging.Classification, format string, v ...any) {
 }
 
 // WithContext implements logging.ContextLogger: the SDK logs a call's lines with the
-// call's context, and so with the request's ids (api.ContextHandler).
+// call's context, and so with the request's ids (reqlog.Handler).
 func (Logger) WithContext(ctx context.Context) logging.Logger { return Logger{ctx: ctx} }
 
 // New builds the client from the default AWS configuration (environment, shared

@@ -23,6 +23,7 @@ import (
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/metrics"
 	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/reqlog"
 	"github.com/personsapi/persons/pkg/tracing"
 )
 
@@ -34,7 +35,7 @@ import (
 func Main(function api.Function) {
 	// Lambda drops application lines below the function's application log level by
 	// itself (JSON log format); logging at that level too saves building them.
-	log := slog.New(api.ContextHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: LogLevel(os.Getenv(deploy.EnvLambdaLogLevel))})))
+	log := slog.New(reqlog.Handler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: LogLevel(os.Getenv(deploy.EnvLambdaLogLevel))})))
 	// The default logger too, so that every line the process writes is JSON: the AWS
 	// SDK's (ddbclient.Logger, with the request's ids) and the standard log package's
 	// (the API Gateway adapter logs with it) go through it.

@@ -22,6 +22,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	smithytracing "github.com/aws/smithy-go/tracing"
 	"github.com/aws/smithy-go/tracing/smithyoteltracing"
 	"go.opentelemetry.io/otel"
@@ -35,6 +36,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/personsapi/persons/pkg/deploy"
+	"github.com/personsapi/persons/pkg/reqlog"
 	"github.com/personsapi/persons/pkg/xray"
 )
 
@@ -200,16 +202,19 @@ func InvocationContext(ctx context.Context) context.Context {
 	return ctx
 }
 
-// Invocation wraps a Lambda handler (one not serving HTTP: the seed, the change feed's
-// processor) with a span named name per invocation, under the invocation's trace, and
-// flushes the spans before it returns. With tracing off it returns h.
+// Invocation wraps a Lambda handler that does not serve HTTP (the seed, the change
+// feed's processor). Each invocation's log lines name it (reqlog: Lambda's request id
+// and the invocation's trace id); with tracing on it also gets a span named name,
+// under the invocation's trace, flushed before the handler returns.
 func Invocation[In, Out any](p *Provider, name string, h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
-	if !p.Enabled() {
-		return h
-	}
-	tracer := p.sdk.Tracer(InstrumentationName)
+	tracer := p.TracerProvider().Tracer(InstrumentationName)
 	return func(ctx context.Context, in In) (Out, error) {
 		ctx, span := tracer.Start(InvocationContext(ctx), name, trace.WithSpanKind(trace.SpanKindServer))
+		var requestID string
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			requestID = lc.AwsRequestID
+		}
+		ctx = reqlog.With(ctx, requestID, xray.TraceID(span.SpanContext().TraceID()))
 		out, err := h(ctx, in)
 		if err != nil {
 			// The error's type, not its text: a message may quote input.

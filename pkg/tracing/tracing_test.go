@@ -1,12 +1,16 @@
 package tracing_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -14,6 +18,7 @@ import (
 	"github.com/personsapi/persons/pkg/ddbtest"
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/otlptest"
+	"github.com/personsapi/persons/pkg/reqlog"
 	"github.com/personsapi/persons/pkg/tracing"
 )
 
@@ -125,5 +130,41 @@ func TestFlushWithoutCollector(t *testing.T) {
 		}
 	case <-time.After(tracing.FlushTimeout + 5*time.Second):
 		t.Fatal("an invocation waited on a dead collector past the flush timeout")
+	}
+}
+
+// With tracing on or off, the lines an invocation logs name it: Lambda's request id
+// and the invocation's trace.
+func TestInvocationNamesLogLines(t *testing.T) {
+	rcv := otlptest.New(t)
+	for _, on := range []bool{false, true} {
+		endpoint := ""
+		if on {
+			endpoint = rcv.URL()
+		}
+		t.Setenv(deploy.EnvOTLPEndpoint, endpoint)
+		p, err := tracing.FromEnv(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		log := slog.New(reqlog.Handler(slog.NewJSONHandler(&buf, nil)))
+		h := tracing.Invocation(p, "changes", func(ctx context.Context, _ int) (int, error) {
+			log.ErrorContext(ctx, "change feed: write failed")
+			return 0, nil
+		})
+		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8476a536-e9f4-11e8-9739-2dfe598c3fcd"})
+		//lint:ignore SA1029 aws-lambda-go's own key for the invocation's trace header
+		ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0")
+		if _, err := h(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		var line map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+			t.Fatalf("%q: %v", buf.String(), err)
+		}
+		if line["request_id"] != "8476a536-e9f4-11e8-9739-2dfe598c3fcd" || line["trace_id"] != "1-5759e988-bd862e3fe1be46a994272793" {
+			t.Errorf("tracing %v: line %v does not name its invocation", on, line)
+		}
 	}
 }

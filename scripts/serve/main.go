@@ -42,6 +42,7 @@ import (
 	"github.com/personsapi/persons/pkg/ddbstats"
 	"github.com/personsapi/persons/pkg/deploy"
 	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/reqlog"
 	"github.com/personsapi/persons/pkg/seed"
 	"github.com/personsapi/persons/pkg/tracing"
 )
@@ -79,8 +80,8 @@ func parseFlags() config {
 
 func run() error {
 	c := parseFlags()
-	// Every line of a request names it (api.ContextHandler), the SDK's too.
-	log := slog.New(api.ContextHandler(slog.NewJSONHandler(os.Stderr, nil)))
+	// Every line of a request names it (reqlog.Handler), the SDK's too.
+	log := slog.New(reqlog.Handler(slog.NewJSONHandler(os.Stderr, nil)))
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
