@@ -20,6 +20,10 @@
 //	                alarmFunctionThrottles 1, alarmDurationP99Percent 80 (of the timeout),
 //	                alarmApi5xxPercent 1, alarmApiLatencyP99Ms 2000, alarmDdbThrottles 1,
 //	                alarmDdbSystemErrors 1, alarmSeedErrors 1)
+//	tracing         otel (default, every stage): Lambda active tracing plus the ADOT
+//	                collector layer, and OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_SERVICE_NAME
+//	                on every function, which then sends OpenTelemetry spans to X-Ray;
+//	                xray: active tracing only (Lambda's segments, no layer); off: none
 //
 // AwsSolutions checks from cdk-nag run on every synth; an unsuppressed finding of error
 // level fails it.

@@ -241,17 +241,17 @@ func TestParseOpsConfig(t *testing.T) {
 		{name: "defaults"},
 		{
 			name: "set",
-			ctx:  map[string]string{ctxLogLevel: "trace", ctxSystemLogLevel: "debug", ctxAlarmEmail: "a@example.com", ctxAlarmDDBThrottles: "10"},
-			want: OpsConfig{LogLevel: "TRACE", SystemLogLevel: "DEBUG", AlarmEmail: "a@example.com", Thresholds: Thresholds{DDBThrottles: 10}},
+			ctx:  map[string]string{ctxLogLevel: "trace", ctxSystemLogLevel: "debug", ctxAlarmEmail: "a@example.com", ctxAlarmDDBThrottles: "10", ctxTracing: " XRay "},
+			want: OpsConfig{LogLevel: "TRACE", SystemLogLevel: "DEBUG", AlarmEmail: "a@example.com", Thresholds: Thresholds{DDBThrottles: 10}, Tracing: tracingXRay},
 		},
 		{name: "warn drops metrics", ctx: map[string]string{ctxLogLevel: "WARN"}, wantErr: []string{"logLevel=WARN would drop the access lines"}},
 		{
 			name: "every error at once",
 			ctx: map[string]string{ctxLogLevel: "LOUD", ctxSystemLogLevel: "TRACE", ctxAlarmEmail: "Ops <ops@example.com>",
-				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5", ctxBudget: "-5"},
+				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5", ctxBudget: "-5", ctxTracing: "zipkin"},
 			wantErr: []string{`logLevel="LOUD"`, `systemLogLevel="TRACE"`, "alarmEmail=", "alarmApi5xxPercent=\"101\": want at most 100",
 				`alarmFunctionErrors="0": want a number above 0`, `alarmSeedErrors="x"`,
-				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`, `budgetMonthlyUsd="-5"`},
+				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`, `budgetMonthlyUsd="-5"`, `tracing="zipkin": want one of otel, xray, off`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +268,9 @@ func TestParseOpsConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+	if got := (OpsConfig{}).TracingMode(); got != tracingOTel {
+		t.Errorf("default tracing %q, want %q", got, tracingOTel)
 	}
 	// Zero thresholds are the defaults; set ones win.
 	if got := (OpsConfig{Thresholds: Thresholds{DDBThrottles: 10}}).Alarms(); got.DDBThrottles != 10 || got.APILatencyP99Ms != defaultThresholds.APILatencyP99Ms {

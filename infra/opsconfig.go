@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +23,22 @@ const (
 	ctxSystemLogLevel = "systemLogLevel"
 	// ctxAlarmEmail subscribes an address to the alarm topic (it must confirm).
 	ctxAlarmEmail = "alarmEmail"
+	// ctxTracing is how the functions are traced: one of tracingModes (default otel).
+	ctxTracing = "tracing"
 )
+
+// Tracing modes (ctxTracing), see tracingFor in functions.go for what each deploys.
+const (
+	// tracingOTel is Lambda active tracing plus the ADOT collector layer, to which the
+	// functions send OpenTelemetry spans (one per request, one per DynamoDB call).
+	tracingOTel = "otel"
+	// tracingXRay is Lambda active tracing only: Lambda's own segments, no layer.
+	tracingXRay = "xray"
+	// tracingOff is no tracing at all.
+	tracingOff = "off"
+)
+
+var tracingModes = []string{tracingOTel, tracingXRay, tracingOff}
 
 // Alarm threshold keys, each with its default in defaultThresholds.
 const (
@@ -77,6 +93,8 @@ type OpsConfig struct {
 	Guards Guards
 	// BudgetMonthlyUSD is the stage's monthly cost budget; 0 = none (guards.go).
 	BudgetMonthlyUSD float64
+	// Tracing is one of tracingModes; "" = otel.
+	Tracing string
 }
 
 // MetricsNamespace is the CloudWatch namespace of the API functions' EMF metrics:
@@ -85,6 +103,9 @@ func (c Config) MetricsNamespace() string { return deploy.DefaultStackName + "/"
 
 // AppLogLevel is the application log level to deploy.
 func (o OpsConfig) AppLogLevel() string { return orDefault(o.LogLevel, "INFO") }
+
+// TracingMode is the tracing mode to deploy.
+func (o OpsConfig) TracingMode() string { return orDefault(o.Tracing, tracingOTel) }
 
 // SysLogLevel is the system log level to deploy.
 func (o OpsConfig) SysLogLevel() string { return orDefault(o.SystemLogLevel, "INFO") }
@@ -140,6 +161,13 @@ func parseOpsConfig(lookup func(string) string) (OpsConfig, error) {
 		o.LogLevel = level(ctxLogLevel, "TRACE", "DEBUG", "INFO")
 	}
 	o.SystemLogLevel = level(ctxSystemLogLevel, "DEBUG", "INFO", "WARN")
+	if v := strings.ToLower(strings.TrimSpace(lookup(ctxTracing))); v != "" {
+		if slices.Contains(tracingModes, v) {
+			o.Tracing = v
+		} else {
+			errs = append(errs, fmt.Errorf("%s=%q: want one of %s", ctxTracing, lookup(ctxTracing), strings.Join(tracingModes, ", ")))
+		}
+	}
 	if e := strings.TrimSpace(lookup(ctxAlarmEmail)); e != "" {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			errs = append(errs, fmt.Errorf("%s=%q: want a plain e-mail address", ctxAlarmEmail, e))

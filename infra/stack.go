@@ -77,6 +77,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 			Env:            env,
 			LogLevel:       cfg.Ops.AppLogLevel(),
 			SystemLogLevel: cfg.Ops.SysLogLevel(),
+			Tracing:        cfg.Ops.TracingMode(),
 		})
 		if apiFunction(fn) {
 			s.Functions[fn].Alias = newLiveAlias(s.Functions[fn])
