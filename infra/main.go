@@ -19,7 +19,7 @@
 //	alarm*          alarm thresholds (opsconfig.go: alarmFunctionErrors 1,
 //	                alarmFunctionThrottles 1, alarmDurationP99Percent 80 (of the timeout),
 //	                alarmApi5xxPercent 1, alarmApiLatencyP99Ms 2000, alarmDdbThrottles 1,
-//	                alarmDdbSystemErrors 1, alarmSeedErrors 1)
+//	                alarmDdbSystemErrors 1, alarmSeedErrors 1, alarmChangesIteratorAgeMs 60000)
 //	tracing         otel (default, every stage): Lambda active tracing plus the ADOT
 //	                collector layer, and OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_SERVICE_NAME
 //	                on every function, which then sends OpenTelemetry spans to X-Ray;

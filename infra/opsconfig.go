@@ -50,6 +50,9 @@ const (
 	ctxAlarmDDBThrottles      = "alarmDdbThrottles"    // throttle events in 5 min (table, GSI1)
 	ctxAlarmDDBSystemErrors   = "alarmDdbSystemErrors" // DynamoDB 500s in 5 min
 	ctxAlarmSeedErrors        = "alarmSeedErrors"      // failed seed invocations in 5 min
+	// ctxAlarmChangesIteratorAge: the age in ms of the newest stream record the change
+	// feed's processor has read (the feed's lag), for 5 of 5 minutes.
+	ctxAlarmChangesIteratorAge = "alarmChangesIteratorAgeMs"
 )
 
 // Thresholds are the alarm thresholds; each alarm fires at or above its value.
@@ -64,6 +67,9 @@ type Thresholds struct {
 	DDBThrottles       float64 // read + write throttle events per 5 min, table and GSI1 each
 	DDBSystemErrors    float64 // DynamoDB SystemErrors per 5 min, all operations
 	SeedErrors         float64 // failed seed invocations per 5 min
+	// ChangesIteratorAgeMs: the change feed's processor lags the table's stream by this
+	// much (IteratorAge, maximum per minute) for 5 minutes in a row.
+	ChangesIteratorAgeMs float64
 }
 
 // defaultThresholds are sane for a service whose functions answer in milliseconds.
@@ -76,6 +82,9 @@ var defaultThresholds = Thresholds{
 	DDBThrottles:       1,
 	DDBSystemErrors:    1,
 	SeedErrors:         1,
+	// A minute: the processor normally reads a record within a second or two (batch
+	// window 1 s), and clients poll GET /changes; a minute behind is a stuck feed.
+	ChangesIteratorAgeMs: 60000,
 }
 
 // OpsConfig is the operations part of Config. Its zero value is the defaults, so a
@@ -121,6 +130,7 @@ func (o OpsConfig) Alarms() Thresholds {
 		{&t.DurationP99Percent, d.DurationP99Percent}, {&t.API5xxPercent, d.API5xxPercent},
 		{&t.APILatencyP99Ms, d.APILatencyP99Ms}, {&t.DDBThrottles, d.DDBThrottles},
 		{&t.DDBSystemErrors, d.DDBSystemErrors}, {&t.SeedErrors, d.SeedErrors},
+		{&t.ChangesIteratorAgeMs, d.ChangesIteratorAgeMs},
 	} {
 		if *f.v == 0 {
 			*f.v = f.def
@@ -188,6 +198,7 @@ func parseOpsConfig(lookup func(string) string) (OpsConfig, error) {
 		{ctxAlarmDDBThrottles, &o.Thresholds.DDBThrottles, 0},
 		{ctxAlarmDDBSystemErrors, &o.Thresholds.DDBSystemErrors, 0},
 		{ctxAlarmSeedErrors, &o.Thresholds.SeedErrors, 0},
+		{ctxAlarmChangesIteratorAge, &o.Thresholds.ChangesIteratorAgeMs, 0},
 	} {
 		s := strings.TrimSpace(lookup(f.key))
 		if s == "" {
