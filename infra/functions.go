@@ -105,6 +105,7 @@ type FunctionOptions struct {
 	TableKey      awskms.IKey // the table's key: the function gets tableKeyActions on it
 	Access        Access
 	RemovalPolicy awscdk.RemovalPolicy // of the log group
+	LogRetention  awslogs.RetentionDays
 	// Env adds to the function's environment (TABLE_NAME is always set).
 	Env map[string]*string
 	// LogLevel and SystemLogLevel are Lambda's application and system log levels of
@@ -137,7 +138,7 @@ func (f *Function) Target() awslambda.IFunction {
 // policy: only log writes to its own log group and its table Access.
 func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(constructID(name)))
-	f := &Function{LogGroup: newLogGroup(c, "Logs", o.RemovalPolicy)}
+	f := &Function{LogGroup: newLogGroup(c, "Logs", o.LogRetention, o.RemovalPolicy)}
 	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("persons " + name + " function: logs and its DynamoDB actions only"),

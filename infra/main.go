@@ -41,7 +41,7 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	s, err := build(app)
+	s, err := build(app, CLIEnv{Account: os.Getenv("CDK_DEFAULT_ACCOUNT"), Region: os.Getenv("CDK_DEFAULT_REGION")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		jsii.Close()
@@ -53,18 +53,10 @@ func main() {
 	app.Synth(nil)
 }
 
-// build adds the stack the app's context describes, and the cdk-nag checks, to app.
-func build(app awscdk.App) (*Stack, error) {
-	cfg, err := parseConfig(func(key string) string {
-		switch v := app.Node().TryGetContext(jsii.String(key)).(type) {
-		case nil:
-			return ""
-		case string:
-			return v
-		default:
-			return fmt.Sprint(v)
-		}
-	})
+// build adds the stack the app's context describes, and the cdk-nag checks, to app;
+// cli is where the CLI would deploy (checked against a stage's pinned account/region).
+func build(app awscdk.App, cli CLIEnv) (*Stack, error) {
+	cfg, err := loadConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }, cli)
 	if err != nil {
 		return nil, fmt.Errorf("context: %w", err)
 	}

@@ -159,7 +159,7 @@ func synth(t *testing.T, ctx map[string]string, customize func(*Stack)) *synthes
 	}
 	outdir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &c, Outdir: jsii.String(outdir)})
-	s, err := build(app)
+	s, err := build(app, CLIEnv{})
 	if err != nil {
 		t.Fatalf("build %v: %v", ctx, err)
 	}
