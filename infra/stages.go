@@ -70,7 +70,8 @@ var (
 )
 
 // CLIEnv is where the cdk CLI would deploy: the account of its credentials and its
-// default region (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION; empty when unknown).
+// default region (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION; the account is empty
+// without credentials).
 type CLIEnv struct{ Account, Region string }
 
 // loadConfig reads the configuration from the app's context through get (the raw
@@ -105,7 +106,10 @@ func loadConfig(get func(key string) any, cli CLIEnv) (Config, error) {
 		errs = append(errs, fmt.Errorf("stage %s is pinned to account %s (%s), but the CLI's credentials are for account %s (CDK_DEFAULT_ACCOUNT): use credentials of account %s (e.g. --profile), or fix the pin",
 			cfg.Stage, cfg.Account, ctxAccount, cli.Account, cfg.Account))
 	}
-	if cfg.Region != "" && cli.Region != "" && cfg.Region != cli.Region {
+	// Without credentials (an offline synth) the CLI still sets CDK_DEFAULT_REGION, to
+	// us-east-1 when nothing configures one: that says nothing about a deploy, so the
+	// region is only compared when the CLI knows the account too.
+	if cfg.Region != "" && cli.Account != "" && cli.Region != "" && cfg.Region != cli.Region {
 		errs = append(errs, fmt.Errorf("stage %s is pinned to region %s (%s), but the CLI's region is %s (CDK_DEFAULT_REGION, from AWS_REGION or the profile): set AWS_REGION=%s, or fix the pin",
 			cfg.Stage, cfg.Region, ctxRegion, cli.Region, cfg.Region))
 	}

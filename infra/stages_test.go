@@ -93,6 +93,12 @@ func TestLoadConfig(t *testing.T) {
 			wantErr: []string{"stage prod is pinned to region eu-west-1", "the CLI's region is us-east-1"},
 		},
 		{
+			name:  "pinned region, no credentials: the CLI's fallback region is not compared",
+			ctx:   map[string]any{ctxStages: pinned},
+			cli:   CLIEnv{Region: "us-east-1"},
+			check: func(t *testing.T, c Config) {},
+		},
+		{
 			name:    "unknown key",
 			ctx:     map[string]any{ctxStages: map[string]any{"prod": map[string]any{"alarmApi5xx": 2.0}}},
 			wantErr: []string{"stages.prod.alarmApi5xx: unknown key"},
