@@ -158,7 +158,7 @@ func parseStages(v any) (map[string]map[string]string, []error) {
 			case val == nil:
 			default:
 				switch val.(type) {
-				case string, float64, bool, json.Number:
+				case string, float64, bool:
 					out[stage][key] = contextString(val)
 				default:
 					errs = append(errs, fmt.Errorf("%s.%s: want a string, number or boolean, got %s", where, key, jsonType(val)))
@@ -193,7 +193,7 @@ func jsonType(v any) string {
 		return "null"
 	case string:
 		return "a string"
-	case float64, json.Number:
+	case float64:
 		return "a number"
 	case bool:
 		return "a boolean"
