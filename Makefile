@@ -187,7 +187,10 @@ CDK        := node_modules/.bin/cdk
 CDK_ARGS   ?=
 LAMBDA_OUT := bin/lambda
 
-.PHONY: build synth deploy destroy
+# The stages synth-all synthesizes (each with its settings from cdk.json's "stages").
+STAGES     ?= prod dev
+
+.PHONY: build synth synth-all deploy destroy
 
 build: ## cross-compile every functions/<name> for Lambda (linux/arm64) into bin/lambda/<name>/bootstrap
 	@set -e; for dir in functions/*/; do \
@@ -199,6 +202,14 @@ build: ## cross-compile every functions/<name> for Lambda (linux/arm64) into bin
 synth: deps build ## build, then synthesize the CloudFormation template into cdk.out (offline; runs cdk-nag)
 	$(CDK) synth --quiet $(CDK_ARGS)
 	@echo "template: cdk.out/*.template.json"
+
+# One output folder per stage: each synth rewrites its folder's manifest.
+synth-all: deps build ## synthesize every stage of STAGES (default: prod dev) into cdk.out/<stage> (offline; runs cdk-nag on each)
+	@set -e; for stage in $(STAGES); do \
+		echo "== synth stage $$stage"; \
+		$(CDK) synth --quiet --output cdk.out/$$stage -c stage=$$stage $(CDK_ARGS); \
+	done
+	@echo "templates: cdk.out/<stage>/*.template.json"
 
 deploy: deps build ## build, then deploy the stack to the current AWS account/region (needs credentials, `cdk bootstrap` once)
 	$(CDK) deploy $(CDK_ARGS)

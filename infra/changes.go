@@ -90,7 +90,7 @@ func newChangeFeed(scope awscdk.Stack, table awsdynamodb.Table, fn *Function, re
 	c.Alarm = awscloudwatch.NewAlarm(scope, jsii.String("ChangesDLQAlarm"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String("The change feed's processor gave up on a batch of stream records: clients miss those changes until they reload. The message names the shard and sequence numbers (readable in the stream for 24 h). What to do: README, Operating it, alarm ChangesDLQ."),
 		Metric: c.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum"),
+			Period: feedPeriod, Statistic: jsii.String("Maximum"),
 		}),
 		Threshold:          jsii.Number(1),
 		EvaluationPeriods:  jsii.Number(1),

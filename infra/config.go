@@ -77,6 +77,12 @@ type Config struct {
 	CognitoDomainPrefix string
 	// KMSKeyARN is the operator's key for the table, or "" for one the stack creates.
 	KMSKeyARN string
+	// Account and Region pin the stack's environment; "" leaves that part
+	// environment-agnostic (stages.go).
+	Account, Region string
+	// LogRetentionDays is the retention of the functions' and the access logs, one of
+	// logRetentions' keys (stages.go).
+	LogRetentionDays int
 	// Ops are the logging, alarm and dashboard settings (opsconfig.go).
 	Ops OpsConfig
 }
@@ -93,7 +99,8 @@ var stageRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 var kmsKeyARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
 
 // parseConfig reads the configuration through lookup, which returns a context value
-// or "" when it is unset, and reports every invalid value at once.
+// or "" when it is unset, and reports every invalid value at once. loadConfig
+// (stages.go) gives it the flat context over the stage's settings.
 func parseConfig(lookup func(key string) string) (Config, error) {
 	c := Config{
 		Stage:        strings.TrimSpace(lookup(ctxStage)),
@@ -168,6 +175,7 @@ func parseConfig(lookup func(key string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", ctxCORSOrigins, err))
 	}
 	c.CORSOrigins = origins
+	errs = append(errs, parseTarget(lookup, &c)...)
 	if c.Ops, err = parseOpsConfig(lookup); err != nil {
 		errs = append(errs, err)
 	}

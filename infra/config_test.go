@@ -17,7 +17,7 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{
 			name: "defaults: prod, auth on, no CORS",
-			want: Config{Stage: "prod", Auth: true, LambdaAssets: "bin/lambda", Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL}, Ops: OpsConfig{Deployment: "canary"}},
+			want: Config{Stage: "prod", Auth: true, LambdaAssets: "bin/lambda", Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL}, LogRetentionDays: 365, Ops: OpsConfig{Deployment: "canary"}},
 		},
 		{
 			name: "dev, external issuer, CORS, assets",
@@ -29,13 +29,13 @@ func TestParseConfig(t *testing.T) {
 				Stage: "dev", Auth: true, JWTIssuer: "https://idp.example.com", JWTAudience: []string{"a", "b"},
 				CORSOrigins: []string{"https://app.example.com", "http://localhost:5173"}, LambdaAssets: "/tmp/x",
 				Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL},
-				Ops: OpsConfig{Deployment: "all-at-once"},
+				LogRetentionDays: 30, Ops: OpsConfig{Deployment: "all-at-once"},
 			},
 		},
 		{
 			name: "auth none",
 			ctx:  map[string]string{"auth": "none", "corsOrigins": "*"},
-			want: Config{Stage: "prod", Auth: false, CORSOrigins: []string{"*"}, LambdaAssets: "bin/lambda", Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL}, Ops: OpsConfig{Deployment: "canary"}},
+			want: Config{Stage: "prod", Auth: false, CORSOrigins: []string{"*"}, LambdaAssets: "bin/lambda", Scopes: api.DefaultScopeNames, OAuthCallbackURLs: []string{defaultOAuthCallbackURL}, LogRetentionDays: 365, Ops: OpsConfig{Deployment: "canary"}},
 		},
 		{name: "bad stage", ctx: map[string]string{"stage": "Prod_1"}, wantErr: []string{"stage="}},
 		{name: "bad deployment", ctx: map[string]string{"deployment": "blue-green"}, wantErr: []string{`deployment="blue-green": want canary, linear or all-at-once`}},

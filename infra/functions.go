@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/personsapi/persons/pkg/api"
 	"github.com/personsapi/persons/pkg/deploy"
@@ -104,11 +105,14 @@ type FunctionOptions struct {
 	TableKey      awskms.IKey // the table's key: the function gets tableKeyActions on it
 	Access        Access
 	RemovalPolicy awscdk.RemovalPolicy // of the log group
+	LogRetention  awslogs.RetentionDays
 	// Env adds to the function's environment (TABLE_NAME is always set).
 	Env map[string]*string
 	// LogLevel and SystemLogLevel are Lambda's application and system log levels of
 	// the JSON log format (OpsConfig); "" leaves Lambda's default, INFO.
 	LogLevel, SystemLogLevel string
+	// Tracing is one of tracingModes (OpsConfig.TracingMode).
+	Tracing string
 }
 
 // Function is a Go Lambda function with its own role and log group.
@@ -134,7 +138,7 @@ func (f *Function) Target() awslambda.IFunction {
 // policy: only log writes to its own log group and its table Access.
 func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(constructID(name)))
-	f := &Function{LogGroup: newLogGroup(c, "Logs", o.RemovalPolicy)}
+	f := &Function{LogGroup: newLogGroup(c, "Logs", o.LogRetention, o.RemovalPolicy)}
 	f.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("persons " + name + " function: logs and its DynamoDB actions only"),
@@ -179,6 +183,12 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 	if name == seedFunction {
 		memory, timeout = seedMemoryMB, awscdk.Duration_Minutes(jsii.Number(seedTimeoutMin))
 	}
+	tracing, adot := tracingFor(o.Tracing)
+	if adot != nil {
+		// The app starts its tracer exactly when the endpoint is set (pkg/tracing).
+		env[deploy.EnvOTLPEndpoint] = jsii.String(deploy.OTLPCollectorEndpoint)
+		env[deploy.EnvOTelServiceName] = jsii.String(name)
+	}
 	f.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String("persons " + name + " (functions/" + name + ")"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -196,8 +206,57 @@ func newFunction(scope constructs.Construct, name string, o FunctionOptions) *Fu
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(orDefault(o.LogLevel, "INFO")),
 		SystemLogLevelV2:      awslambda.SystemLogLevel(orDefault(o.SystemLogLevel, "INFO")),
+		Tracing:               tracing,
+		AdotInstrumentation:   adot,
 	})
+	if adot != nil {
+		// The CDK always sets AWS_LAMBDA_EXEC_WRAPPER to the config's wrapper script, which
+		// only managed runtimes run and the generic (collector-only) layer does not even
+		// contain: on provided.al2023 the Go binary instruments itself, so the variable
+		// would only mislead whoever reads the function's configuration.
+		f.Function.Node().DefaultChild().(awslambda.CfnFunction).AddPropertyDeletionOverride(jsii.String("Environment.Variables.AWS_LAMBDA_EXEC_WRAPPER"))
+	}
+	if tracing == awslambda.Tracing_ACTIVE {
+		cdknag.NagSuppressions_AddResourceSuppressions(f.Role, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("Lambda active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions " +
+				"(Service Authorization Reference), hence Resource *; they only send this function's trace data."),
+			AppliesTo: &[]any{"Resource::*"},
+		}}, jsii.Bool(true))
+	} else {
+		cdknag.NagSuppressions_AddResourceSuppressions(f.Function, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("Serverless-LambdaTracing"),
+			Reason: jsii.String("The operator turned tracing off for this stage (-c tracing=off); the default is tracing on (otel)."),
+		}}, jsii.Bool(true))
+	}
 	return f
+}
+
+// adotCollectorLayer is the AWS Distro for OpenTelemetry collector layer (the generic
+// one: a collector extension without a language SDK, as the Go functions link their
+// own). Pinned, not LATEST, so that a CDK upgrade does not change the functions'
+// extension unnoticed; the newest version the CDK module offers.
+func adotCollectorLayer() awslambda.AdotLayerVersion {
+	return awslambda.AdotLayerVersion_FromGenericLayerVersion(awslambda.AdotLambdaLayerGenericVersion_V0_115_0())
+}
+
+// tracingFor maps a tracing mode to the function's Lambda tracing and ADOT
+// configuration. otel: active tracing (Lambda's segments, the sampling decision the
+// app follows, and the X-Ray write permissions) plus the collector layer, whose
+// default configuration receives OTLP on deploy.OTLPCollectorEndpoint and exports to
+// X-Ray; xray: active tracing only; off: neither.
+func tracingFor(mode string) (awslambda.Tracing, *awslambda.AdotInstrumentationConfig) {
+	switch orDefault(mode, tracingOTel) {
+	case tracingOTel:
+		return awslambda.Tracing_ACTIVE, &awslambda.AdotInstrumentationConfig{
+			LayerVersion: adotCollectorLayer(),
+			// Required by the CDK; ignored by provided.al2023 (and deleted above).
+			ExecWrapper: awslambda.AdotLambdaExecWrapper_REGULAR_HANDLER,
+		}
+	case tracingXRay:
+		return awslambda.Tracing_ACTIVE, nil
+	}
+	return awslambda.Tracing_DISABLED, nil
 }
 
 // constructID turns a function name into a construct id: "bankaccounts" -> "Bankaccounts".

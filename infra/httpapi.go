@@ -56,6 +56,7 @@ type HTTPAPIOptions struct {
 	Auth          *Auth    // nil: no authorizer (auth=none)
 	CORSOrigins   []string // none: no CORS configuration
 	RemovalPolicy awscdk.RemovalPolicy
+	LogRetention  awslogs.RetentionDays // of the access logs
 }
 
 // HTTPAPI is the API Gateway HTTP API with its $default stage and access log group.
@@ -88,7 +89,7 @@ func newHTTPAPI(scope constructs.Construct, id string, o HTTPAPIOptions) *HTTPAP
 	}
 	h.API = awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), props)
 
-	h.AccessLog = newLogGroup(c, "AccessLogs", o.RemovalPolicy)
+	h.AccessLog = newLogGroup(c, "AccessLogs", o.LogRetention, o.RemovalPolicy)
 	h.Stage = h.API.AddStage(jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageOptions{
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),

@@ -11,6 +11,18 @@
 //	corsOrigins   comma-separated browser origins allowed by CORS (default: none)
 //	lambdaAssets  folder holding <function>/bootstrap (default bin/lambda, see `make build`)
 //
+// Stages (stages.go; README "Stages"):
+//
+//	stages            a JSON object (cdk.json's context, or -c stages='{...}') keyed by
+//	                  stage name; each value an object of the flat context's keys
+//	                  (stageKeys, all but stage). The selected stage's object is read
+//	                  under the flat context: -c key=value wins over it.
+//	account, region   pin the stage's stack to an account (12 digits) and region; synth
+//	                  fails when CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION differ. Unset: the
+//	                  stack is environment-agnostic
+//	logRetentionDays  the functions' and the access logs' retention, one of CloudWatch
+//	                  Logs' periods (default 30 for dev and test, 365 else)
+//
 // Operations (ops.go, opsconfig.go; README "Operating it"):
 //
 //	logLevel        the functions' application log level: TRACE, DEBUG or INFO (default)
@@ -19,7 +31,15 @@
 //	alarm*          alarm thresholds (opsconfig.go: alarmFunctionErrors 1,
 //	                alarmFunctionThrottles 1, alarmDurationP99Percent 80 (of the timeout),
 //	                alarmApi5xxPercent 1, alarmApiLatencyP99Ms 2000, alarmDdbThrottles 1,
-//	                alarmDdbSystemErrors 1, alarmSeedErrors 1)
+//	                alarmDdbSystemErrors 1, alarmSeedErrors 1, alarmChangesIteratorAgeMs 60000)
+//	deployment      canary, linear or all-at-once (deployments.go; default canary, and
+//	                all-at-once for dev and test)
+//	maxReadRequestUnits, maxWriteRequestUnits, reservedConcurrency, budgetMonthlyUsd
+//	                cost and abuse guards (guards.go)
+//	tracing         otel (default, every stage): Lambda active tracing plus the ADOT
+//	                collector layer, and OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_SERVICE_NAME
+//	                on every function, which then sends OpenTelemetry spans to X-Ray;
+//	                xray: active tracing only (Lambda's segments, no layer); off: none
 //
 // AwsSolutions checks from cdk-nag run on every synth; an unsuppressed finding of error
 // level fails it.
@@ -37,7 +57,7 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	s, err := build(app)
+	s, err := build(app, CLIEnv{Account: os.Getenv("CDK_DEFAULT_ACCOUNT"), Region: os.Getenv("CDK_DEFAULT_REGION")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
 		jsii.Close()
@@ -49,18 +69,10 @@ func main() {
 	app.Synth(nil)
 }
 
-// build adds the stack the app's context describes, and the cdk-nag checks, to app.
-func build(app awscdk.App) (*Stack, error) {
-	cfg, err := parseConfig(func(key string) string {
-		switch v := app.Node().TryGetContext(jsii.String(key)).(type) {
-		case nil:
-			return ""
-		case string:
-			return v
-		default:
-			return fmt.Sprint(v)
-		}
-	})
+// build adds the stack the app's context describes, and the cdk-nag checks, to app;
+// cli is where the CLI would deploy (checked against a stage's pinned account/region).
+func build(app awscdk.App, cli CLIEnv) (*Stack, error) {
+	cfg, err := loadConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }, cli)
 	if err != nil {
 		return nil, fmt.Errorf("context: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
@@ -44,8 +45,9 @@ var ddbOperations = []awsdynamodb.Operation{
 type Ops struct {
 	Topic awssns.Topic
 	// Alarms by construct id: <Fn>Errors, <Fn>Throttles, <Fn>DurationP99 per API
-	// function, SeedErrors, Api5xxRate, ApiLatencyP99, TableThrottles, Gsi1Throttles,
-	// TableSystemErrors.
+	// function, SeedErrors, ChangesErrors, ChangesIteratorAge, Api5xxRate,
+	// ApiLatencyP99, TableThrottles, Gsi1Throttles, TableSystemErrors. (The change
+	// feed's DLQ alarm is ChangeFeed.Alarm.)
 	Alarms    map[string]awscloudwatch.Alarm
 	Dashboard awscloudwatch.Dashboard
 	// Deployments are the CodeDeploy deployment groups of the API functions' live
@@ -116,6 +118,9 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 			// (ChangesDLQAlarm) notifies this topic too.
 			alarm("ChangesErrors", "the change feed's processor failed on stream records (retried; the DLQ alarm fires when it gives up)",
 				fn.MetricErrors(sum), th.FunctionErrors, 1, 1)
+			alarm("ChangesIteratorAge", fmt.Sprintf("the change feed lags the table's stream by %g ms or more for 5 minutes "+
+				"(clients see changes that late; records older than 24 h leave the stream unread)", th.ChangesIteratorAgeMs),
+				iteratorAge(fn, ""), th.ChangesIteratorAgeMs, 5, 5)
 			continue
 		}
 		cid := constructID(name)
@@ -172,6 +177,21 @@ func newOps(scope constructs.Construct, id string, s *Stack) *Ops {
 	return o
 }
 
+// feedPeriod is the change feed's alarm and graph period: its lag matters by the
+// minute (clients poll GET /changes), and the DLQ alarm (changes.go) uses it too.
+var feedPeriod = awscdk.Duration_Minutes(jsii.Number(1))
+
+// iteratorAge is the age of the last stream record fn's event source mapping read
+// (AWS/Lambda IteratorAge, ms), its maximum per minute. No label for an alarm: a
+// labelled metric makes the alarm a metric-math one.
+func iteratorAge(fn awslambda.Function, label string) awscloudwatch.IMetric {
+	o := &awscloudwatch.MetricOptions{Period: feedPeriod, Statistic: jsii.String("Maximum")}
+	if label != "" {
+		o.Label = jsii.String(label)
+	}
+	return fn.Metric(jsii.String("IteratorAge"), o)
+}
+
 // throttleEvents is the read plus write throttle events of the table, or of its index
 // gsi: these carry the index dimension, unlike ThrottledRequests.
 func throttleEvents(t awsdynamodb.Table, gsi string) awscloudwatch.IMetric {
@@ -222,6 +242,9 @@ func newDashboard(c constructs.Construct, s *Stack, o *Ops) awscloudwatch.Dashbo
 	var alarms []interfacesawscloudwatch.IAlarmRef
 	for _, id := range slices.Sorted(maps.Keys(o.Alarms)) {
 		alarms = append(alarms, o.Alarms[id])
+	}
+	if s.ChangeFeed != nil {
+		alarms = append(alarms, s.ChangeFeed.Alarm)
 	}
 	row(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
 		Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24),
@@ -289,5 +312,19 @@ func newDashboard(c constructs.Construct, s *Stack, o *Ops) awscloudwatch.Dashbo
 			}),
 		}, 6),
 	)
+	if feed := s.ChangeFeed; feed != nil {
+		fn := s.Functions[changesFunction].Function
+		row(
+			graph("Change feed: iterator age (ms)", []awscloudwatch.IMetric{iteratorAge(fn, "max")}, 8),
+			graph("Change feed: dead-letter queue depth", []awscloudwatch.IMetric{
+				feed.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+					Period: feedPeriod, Statistic: jsii.String("Maximum"), Label: jsii.String("messages"),
+				}),
+			}, 8),
+			graph("Change feed: processor invocations, errors", []awscloudwatch.IMetric{
+				fn.MetricInvocations(opt("Sum", "invocations")), fn.MetricErrors(opt("Sum", "errors")),
+			}, 8),
+		)
+	}
 	return d
 }

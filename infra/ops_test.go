@@ -22,7 +22,7 @@ var (
 	opsTuned = map[string]string{
 		ctxStage: "staging", ctxLogLevel: "debug", ctxSystemLogLevel: "WARN", ctxAlarmEmail: "oncall@example.com",
 		ctxAlarmAPILatencyP99: "1500", ctxAlarmDurationP99: "50", ctxAlarmAPI5xx: "2.5", ctxAlarmFunctionErrors: "3",
-		ctxBudget: "50",
+		ctxBudget: "50", ctxAlarmChangesIteratorAge: "120000",
 	}
 )
 
@@ -84,6 +84,7 @@ func TestAlarms(t *testing.T) {
 		{"tuned", opsTuned, func() Thresholds {
 			th := defaultThresholds
 			th.APILatencyP99Ms, th.DurationP99Percent, th.API5xxPercent, th.FunctionErrors = 1500, 50, 2.5, 3
+			th.ChangesIteratorAgeMs = 120000
 			return th
 		}()},
 	} {
@@ -91,9 +92,9 @@ func TestAlarms(t *testing.T) {
 			v := synth(t, tc.ctx, nil)
 			topic := only(t, v.tpl.ofType("AWS::SNS::Topic"), "topics")
 			alarms := v.tpl.ofType("AWS::CloudWatch::Alarm")
-			// Per API function 3, seed 1, change feed processor 1, HTTP API 2, DynamoDB 3; plus
-			// the change feed's dead-letter queue alarm (infra/changes.go).
-			if want := 3*len(api.Functions()) + 1 + 1 + 2 + 3; len(alarms) != want+1 || len(v.stack.Ops.Alarms) != want {
+			// Per API function 3, seed 1, change feed processor 2 (errors, iterator age), HTTP
+			// API 2, DynamoDB 3; plus the change feed's dead-letter queue alarm (changes.go).
+			if want := 3*len(api.Functions()) + 1 + 2 + 2 + 3; len(alarms) != want+1 || len(v.stack.Ops.Alarms) != want {
 				t.Fatalf("%d alarms (%d built), want %d", len(alarms), len(v.stack.Ops.Alarms), want)
 			}
 			for _, id := range alarms {
@@ -112,9 +113,13 @@ func TestAlarms(t *testing.T) {
 				metric, namespace, stat string
 				dims                    map[string]any // name -> value (a token)
 				threshold, periods      float64
+				period                  float64 // s; 0: 300
 			}
 			single := func(id string, w want) {
 				t.Helper()
+				if w.period == 0 {
+					w.period = 300
+				}
 				p := alarmProps(t, v, id)
 				dims := map[string]any{}
 				for _, d := range list(p["Dimensions"]) {
@@ -125,8 +130,8 @@ func TestAlarms(t *testing.T) {
 				if stat == nil {
 					stat = p["ExtendedStatistic"]
 				}
-				if p["MetricName"] != w.metric || p["Namespace"] != w.namespace || stat != w.stat || p["Period"] != 300.0 ||
-					!sameJSON(dims, w.dims) || p["Threshold"] != w.threshold || p["EvaluationPeriods"] != w.periods {
+				if p["MetricName"] != w.metric || p["Namespace"] != w.namespace || stat != w.stat || p["Period"] != w.period ||
+					!sameJSON(dims, w.dims) || p["Threshold"] != w.threshold || p["EvaluationPeriods"] != w.periods || p["DatapointsToAlarm"] == nil {
 					t.Errorf("alarm %s: %s %s %v dims %s period %v threshold %v periods %v; want %+v",
 						id, p["Namespace"], p["MetricName"], stat, js(dims), p["Period"], p["Threshold"], p["EvaluationPeriods"], w)
 				}
@@ -134,14 +139,20 @@ func TestAlarms(t *testing.T) {
 			for _, fn := range api.Functions() {
 				cid := constructID(string(fn))
 				fnDims := map[string]any{"FunctionName": ref(v.stack.logicalID(v.stack.Functions[string(fn)].Function.Node().DefaultChild()))}
-				single(cid+"Errors", want{"Errors", "AWS/Lambda", "Sum", fnDims, tc.th.FunctionErrors, 1})
-				single(cid+"Throttles", want{"Throttles", "AWS/Lambda", "Sum", fnDims, tc.th.FunctionThrottles, 1})
-				single(cid+"DurationP99", want{"Duration", "AWS/Lambda", "p99", fnDims, apiTimeoutSec * 1000 * tc.th.DurationP99Percent / 100, 3})
+				single(cid+"Errors", want{"Errors", "AWS/Lambda", "Sum", fnDims, tc.th.FunctionErrors, 1, 0})
+				single(cid+"Throttles", want{"Throttles", "AWS/Lambda", "Sum", fnDims, tc.th.FunctionThrottles, 1, 0})
+				single(cid+"DurationP99", want{"Duration", "AWS/Lambda", "p99", fnDims, apiTimeoutSec * 1000 * tc.th.DurationP99Percent / 100, 3, 0})
 			}
 			seedDims := map[string]any{"FunctionName": ref(v.stack.logicalID(v.stack.Functions[seedFunction].Function.Node().DefaultChild()))}
-			single("SeedErrors", want{"Errors", "AWS/Lambda", "Sum", seedDims, tc.th.SeedErrors, 1})
+			single("SeedErrors", want{"Errors", "AWS/Lambda", "Sum", seedDims, tc.th.SeedErrors, 1, 0})
+			// The change feed's lag: the processor's IteratorAge, maximum per minute, 5 of 5.
+			changesDims := map[string]any{"FunctionName": ref(v.stack.logicalID(v.stack.Functions[changesFunction].Function.Node().DefaultChild()))}
+			single("ChangesIteratorAge", want{"IteratorAge", "AWS/Lambda", "Maximum", changesDims, tc.th.ChangesIteratorAgeMs, 5, 60})
+			if p := alarmProps(t, v, "ChangesIteratorAge"); p["DatapointsToAlarm"] != 5.0 || !strings.Contains(fmt.Sprint(p["AlarmDescription"]), "change feed lags") {
+				t.Errorf("ChangesIteratorAge: %v of 5 datapoints, description %q", p["DatapointsToAlarm"], p["AlarmDescription"])
+			}
 			apiDims := map[string]any{"ApiId": ref(v.stack.logicalID(v.stack.API.API.Node().DefaultChild()))}
-			single("ApiLatencyP99", want{"Latency", "AWS/ApiGateway", "p99", apiDims, tc.th.APILatencyP99Ms, 3})
+			single("ApiLatencyP99", want{"Latency", "AWS/ApiGateway", "p99", apiDims, tc.th.APILatencyP99Ms, 3, 0})
 
 			// Math alarms: the expression and the metrics it reads.
 			math := func(id, expr string, threshold float64, metricsWanted ...string) {
@@ -222,7 +233,10 @@ func TestDashboard(t *testing.T) {
 					}
 				}
 			}
-			for _, w := range []string{`\"p50\"`, `\"p99\"`, metrics.Retries, metrics.Replays, metrics.Conflicts, metrics.PreconditionFailed, "ConsumedReadCapacityUnits", "ThrottleEvents"} {
+			if !strings.Contains(body, v.stack.logicalID(v.stack.ChangeFeed.Alarm.Node().DefaultChild())) {
+				t.Error("the change feed's DLQ alarm is not on the dashboard")
+			}
+			for _, w := range []string{`\"IteratorAge\"`, `\"ApproximateNumberOfMessagesVisible\"`, "Change feed: iterator age", `\"p50\"`, `\"p99\"`, metrics.Retries, metrics.Replays, metrics.Conflicts, metrics.PreconditionFailed, "ConsumedReadCapacityUnits", "ThrottleEvents"} {
 				if !strings.Contains(body, w) {
 					t.Errorf("dashboard lacks %s", w)
 				}
@@ -241,17 +255,17 @@ func TestParseOpsConfig(t *testing.T) {
 		{name: "defaults"},
 		{
 			name: "set",
-			ctx:  map[string]string{ctxLogLevel: "trace", ctxSystemLogLevel: "debug", ctxAlarmEmail: "a@example.com", ctxAlarmDDBThrottles: "10"},
-			want: OpsConfig{LogLevel: "TRACE", SystemLogLevel: "DEBUG", AlarmEmail: "a@example.com", Thresholds: Thresholds{DDBThrottles: 10}},
+			ctx:  map[string]string{ctxLogLevel: "trace", ctxSystemLogLevel: "debug", ctxAlarmEmail: "a@example.com", ctxAlarmDDBThrottles: "10", ctxTracing: " XRay "},
+			want: OpsConfig{LogLevel: "TRACE", SystemLogLevel: "DEBUG", AlarmEmail: "a@example.com", Thresholds: Thresholds{DDBThrottles: 10}, Tracing: tracingXRay},
 		},
 		{name: "warn drops metrics", ctx: map[string]string{ctxLogLevel: "WARN"}, wantErr: []string{"logLevel=WARN would drop the access lines"}},
 		{
 			name: "every error at once",
 			ctx: map[string]string{ctxLogLevel: "LOUD", ctxSystemLogLevel: "TRACE", ctxAlarmEmail: "Ops <ops@example.com>",
-				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5", ctxBudget: "-5"},
+				ctxAlarmAPI5xx: "101", ctxAlarmFunctionErrors: "0", ctxAlarmSeedErrors: "x", ctxMaxReadRequestUnits: "0", ctxReservedConcurrency: "1.5", ctxBudget: "-5", ctxTracing: "zipkin", ctxAlarmChangesIteratorAge: "-1"},
 			wantErr: []string{`logLevel="LOUD"`, `systemLogLevel="TRACE"`, "alarmEmail=", "alarmApi5xxPercent=\"101\": want at most 100",
 				`alarmFunctionErrors="0": want a number above 0`, `alarmSeedErrors="x"`,
-				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`, `budgetMonthlyUsd="-5"`},
+				`maxReadRequestUnits="0": want a whole number above 0`, `reservedConcurrency="1.5"`, `budgetMonthlyUsd="-5"`, `tracing="zipkin": want one of otel, xray, off`, `alarmChangesIteratorAgeMs="-1": want a number above 0`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +282,9 @@ func TestParseOpsConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+	if got := (OpsConfig{}).TracingMode(); got != tracingOTel {
+		t.Errorf("default tracing %q, want %q", got, tracingOTel)
 	}
 	// Zero thresholds are the defaults; set ones win.
 	if got := (OpsConfig{Thresholds: Thresholds{DDBThrottles: 10}}).Alarms(); got.DDBThrottles != 10 || got.APILatencyP99Ms != defaultThresholds.APILatencyP99Ms {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +23,22 @@ const (
 	ctxSystemLogLevel = "systemLogLevel"
 	// ctxAlarmEmail subscribes an address to the alarm topic (it must confirm).
 	ctxAlarmEmail = "alarmEmail"
+	// ctxTracing is how the functions are traced: one of tracingModes (default otel).
+	ctxTracing = "tracing"
 )
+
+// Tracing modes (ctxTracing), see tracingFor in functions.go for what each deploys.
+const (
+	// tracingOTel is Lambda active tracing plus the ADOT collector layer, to which the
+	// functions send OpenTelemetry spans (one per request, one per DynamoDB call).
+	tracingOTel = "otel"
+	// tracingXRay is Lambda active tracing only: Lambda's own segments, no layer.
+	tracingXRay = "xray"
+	// tracingOff is no tracing at all.
+	tracingOff = "off"
+)
+
+var tracingModes = []string{tracingOTel, tracingXRay, tracingOff}
 
 // Alarm threshold keys, each with its default in defaultThresholds.
 const (
@@ -34,6 +50,9 @@ const (
 	ctxAlarmDDBThrottles      = "alarmDdbThrottles"    // throttle events in 5 min (table, GSI1)
 	ctxAlarmDDBSystemErrors   = "alarmDdbSystemErrors" // DynamoDB 500s in 5 min
 	ctxAlarmSeedErrors        = "alarmSeedErrors"      // failed seed invocations in 5 min
+	// ctxAlarmChangesIteratorAge: the age in ms of the newest stream record the change
+	// feed's processor has read (the feed's lag), for 5 of 5 minutes.
+	ctxAlarmChangesIteratorAge = "alarmChangesIteratorAgeMs"
 )
 
 // Thresholds are the alarm thresholds; each alarm fires at or above its value.
@@ -48,6 +67,9 @@ type Thresholds struct {
 	DDBThrottles       float64 // read + write throttle events per 5 min, table and GSI1 each
 	DDBSystemErrors    float64 // DynamoDB SystemErrors per 5 min, all operations
 	SeedErrors         float64 // failed seed invocations per 5 min
+	// ChangesIteratorAgeMs: the change feed's processor lags the table's stream by this
+	// much (IteratorAge, maximum per minute) for 5 minutes in a row.
+	ChangesIteratorAgeMs float64
 }
 
 // defaultThresholds are sane for a service whose functions answer in milliseconds.
@@ -60,6 +82,9 @@ var defaultThresholds = Thresholds{
 	DDBThrottles:       1,
 	DDBSystemErrors:    1,
 	SeedErrors:         1,
+	// A minute: the processor normally reads a record within a second or two (batch
+	// window 1 s), and clients poll GET /changes; a minute behind is a stuck feed.
+	ChangesIteratorAgeMs: 60000,
 }
 
 // OpsConfig is the operations part of Config. Its zero value is the defaults, so a
@@ -77,6 +102,8 @@ type OpsConfig struct {
 	Guards Guards
 	// BudgetMonthlyUSD is the stage's monthly cost budget; 0 = none (guards.go).
 	BudgetMonthlyUSD float64
+	// Tracing is one of tracingModes; "" = otel.
+	Tracing string
 }
 
 // MetricsNamespace is the CloudWatch namespace of the API functions' EMF metrics:
@@ -85,6 +112,9 @@ func (c Config) MetricsNamespace() string { return deploy.DefaultStackName + "/"
 
 // AppLogLevel is the application log level to deploy.
 func (o OpsConfig) AppLogLevel() string { return orDefault(o.LogLevel, "INFO") }
+
+// TracingMode is the tracing mode to deploy.
+func (o OpsConfig) TracingMode() string { return orDefault(o.Tracing, tracingOTel) }
 
 // SysLogLevel is the system log level to deploy.
 func (o OpsConfig) SysLogLevel() string { return orDefault(o.SystemLogLevel, "INFO") }
@@ -100,6 +130,7 @@ func (o OpsConfig) Alarms() Thresholds {
 		{&t.DurationP99Percent, d.DurationP99Percent}, {&t.API5xxPercent, d.API5xxPercent},
 		{&t.APILatencyP99Ms, d.APILatencyP99Ms}, {&t.DDBThrottles, d.DDBThrottles},
 		{&t.DDBSystemErrors, d.DDBSystemErrors}, {&t.SeedErrors, d.SeedErrors},
+		{&t.ChangesIteratorAgeMs, d.ChangesIteratorAgeMs},
 	} {
 		if *f.v == 0 {
 			*f.v = f.def
@@ -140,6 +171,13 @@ func parseOpsConfig(lookup func(string) string) (OpsConfig, error) {
 		o.LogLevel = level(ctxLogLevel, "TRACE", "DEBUG", "INFO")
 	}
 	o.SystemLogLevel = level(ctxSystemLogLevel, "DEBUG", "INFO", "WARN")
+	if v := strings.ToLower(strings.TrimSpace(lookup(ctxTracing))); v != "" {
+		if slices.Contains(tracingModes, v) {
+			o.Tracing = v
+		} else {
+			errs = append(errs, fmt.Errorf("%s=%q: want one of %s", ctxTracing, lookup(ctxTracing), strings.Join(tracingModes, ", ")))
+		}
+	}
 	if e := strings.TrimSpace(lookup(ctxAlarmEmail)); e != "" {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			errs = append(errs, fmt.Errorf("%s=%q: want a plain e-mail address", ctxAlarmEmail, e))
@@ -160,6 +198,7 @@ func parseOpsConfig(lookup func(string) string) (OpsConfig, error) {
 		{ctxAlarmDDBThrottles, &o.Thresholds.DDBThrottles, 0},
 		{ctxAlarmDDBSystemErrors, &o.Thresholds.DDBSystemErrors, 0},
 		{ctxAlarmSeedErrors, &o.Thresholds.SeedErrors, 0},
+		{ctxAlarmChangesIteratorAge, &o.Thresholds.ChangesIteratorAgeMs, 0},
 	} {
 		s := strings.TrimSpace(lookup(f.key))
 		if s == "" {

@@ -49,6 +49,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 	s := &Stack{
 		Stack: awscdk.NewStack(scope, jsii.String(cfg.StackName()), &awscdk.StackProps{
 			Description: jsii.String(fmt.Sprintf("persons service (stage %s): DynamoDB table, Lambda functions, HTTP API", cfg.Stage)),
+			Env:         cfg.env(),
 		}),
 		Config:    cfg,
 		Functions: map[string]*Function{},
@@ -74,9 +75,11 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 			TableKey:       s.TableKey,
 			Access:         functionAccess[fn],
 			RemovalPolicy:  cfg.removalPolicy(),
+			LogRetention:   cfg.logRetention(),
 			Env:            env,
 			LogLevel:       cfg.Ops.AppLogLevel(),
 			SystemLogLevel: cfg.Ops.SysLogLevel(),
+			Tracing:        cfg.Ops.TracingMode(),
 		})
 		if apiFunction(fn) {
 			s.Functions[fn].Alias = newLiveAlias(s.Functions[fn])
@@ -93,6 +96,7 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 		Auth:          s.Auth,
 		CORSOrigins:   cfg.CORSOrigins,
 		RemovalPolicy: cfg.removalPolicy(),
+		LogRetention:  cfg.logRetention(),
 	})
 	s.Ops = newOps(s.Stack, "Ops", s)
 
@@ -114,6 +118,31 @@ func NewStack(scope constructs.Construct, cfg Config) (*Stack, error) {
 }
 
 const authNoneWarning = "auth=none: the HTTP API has NO authentication, anyone who knows the URL can read and change every person. Use it for short-lived demos only."
+
+// env is the stack's environment: the stage's pins, or nil (environment-agnostic).
+// An unpinned part of a partly pinned stage stays the deploy's.
+func (c Config) env() *awscdk.Environment {
+	if c.Account == "" && c.Region == "" {
+		return nil
+	}
+	e := &awscdk.Environment{}
+	if c.Account != "" {
+		e.Account = jsii.String(c.Account)
+	}
+	if c.Region != "" {
+		e.Region = jsii.String(c.Region)
+	}
+	return e
+}
+
+// logRetention is the stage's log retention; a Config not made by parseConfig gets
+// the retained stages' default.
+func (c Config) logRetention() awslogs.RetentionDays {
+	if r, ok := logRetentions[c.LogRetentionDays]; ok {
+		return r
+	}
+	return logRetentions[defaultLogRetentionRetained]
+}
 
 // removalPolicy is what happens to stateful resources when they leave the stack.
 func (c Config) removalPolicy() awscdk.RemovalPolicy {
@@ -185,9 +214,9 @@ func checkBootstrap(dir, fn string) error {
 
 // newLogGroup is an explicit log group with a retention period, so logs neither
 // pile up forever nor depend on Lambda creating the group on first use.
-func newLogGroup(scope constructs.Construct, id string, removal awscdk.RemovalPolicy) awslogs.LogGroup {
+func newLogGroup(scope constructs.Construct, id string, retention awslogs.RetentionDays, removal awscdk.RemovalPolicy) awslogs.LogGroup {
 	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		Retention:     retention,
 		RemovalPolicy: removal,
 	})
 }
