@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/changes"
 	"github.com/personsapi/persons/pkg/ddbclient"
@@ -28,7 +27,7 @@ func main() {
 		log.Error("startup failed", "function", "changes", "error", err.Error())
 		os.Exit(1)
 	}
-	db, table, err := ddbclient.FromEnv(ctx, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
+	db, table, err := ddbclient.FromEnv(ctx, tp.Configure)
 	if err != nil {
 		log.Error("startup failed", "function", "changes", "error", err.Error())
 		os.Exit(1)

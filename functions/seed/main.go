@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/personsapi/persons/pkg/ddbclient"
 	"github.com/personsapi/persons/pkg/reqlog"
@@ -27,7 +26,7 @@ func main() {
 		os.Exit(1)
 	}
 	// One client per execution environment, reused by every invocation.
-	db, table, err := ddbclient.FromEnv(ctx, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
+	db, table, err := ddbclient.FromEnv(ctx, tp.Configure)
 	if err != nil {
 		log.Error("startup failed", "error", err.Error())
 		os.Exit(1)

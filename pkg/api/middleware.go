@@ -26,15 +26,16 @@ import (
 // MaxBodyBytes is the largest request body accepted (64 KiB); larger ones get 413.
 const MaxBodyBytes = 64 << 10
 
+// TracerName names the tracer of the request spans.
+const TracerName = "github.com/personsapi/persons/pkg/api"
+
 // RequestIDHeader carries the request id in both directions.
 const RequestIDHeader = "X-Request-Id"
 
 // reqInfo is what the middleware learns about a request while it is served. The router
 // fills in the route pattern: the middleware's *http.Request is not the one the
-// ServeMux annotates.
+// ServeMux annotates. The request's ids are in the context too (reqlog.From).
 type reqInfo struct {
-	id      string
-	traceID string // "" when the request carried none
 	pattern string
 	// clientGone: the client went away before it got an answer (writeError).
 	clientGone bool
@@ -45,14 +46,6 @@ type infoKey struct{}
 func info(ctx context.Context) *reqInfo {
 	ri, _ := ctx.Value(infoKey{}).(*reqInfo)
 	return ri
-}
-
-// requestID is the id of the request served with ctx, or "".
-func requestID(ctx context.Context) string {
-	if ri := info(ctx); ri != nil {
-		return ri.id
-	}
-	return ""
 }
 
 // newRequestID takes a sane X-Request-Id of the request, else a fresh UUID. Whatever
@@ -95,7 +88,7 @@ func startSpan(r *http.Request, tracer trace.Tracer) (context.Context, trace.Spa
 // endSpan gives the request's span its route, status and DynamoDB use, and ends it.
 // No path, query or body: they carry ids and personal data; the route is what a trace
 // is searched by.
-func endSpan(span trace.Span, ri *reqInfo, m metrics.Request, calls *ddbstats.Counter) {
+func endSpan(span trace.Span, ri *reqInfo, requestID string, m metrics.Request, calls *ddbstats.Counter) {
 	if span.IsRecording() {
 		if ri.pattern != "" {
 			span.SetName(ri.pattern)
@@ -104,7 +97,7 @@ func endSpan(span trace.Span, ri *reqInfo, m metrics.Request, calls *ddbstats.Co
 			attribute.String("http.request.method", m.Method),
 			attribute.String("http.route", strings.TrimPrefix(ri.pattern, m.Method+" ")),
 			attribute.Int("http.response.status_code", m.Status),
-			attribute.String("request.id", ri.id),
+			attribute.String("request.id", requestID),
 			attribute.Int64("persons.ddb.requests", m.DDBRequests),
 			attribute.Float64("persons.ddb.read_units", calls.ReadUnits()),
 			attribute.Float64("persons.ddb.write_units", calls.WriteUnits()),
@@ -157,10 +150,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // server error.
 const StatusClientClosedRequest = 499
 
-// middleware wraps the router with, outermost first: the request's span (tracer), request id, the access log line with
-// its DynamoDB request count and consumed read and write capacity units, the request's
-// deadline (timeout after it starts, or earlier if its
-// context says so), panic recovery, CORS and the body limit.
+// middleware wraps the router with, outermost first: the request's span (tracer), its
+// request id, the access log line with its DynamoDB request count and consumed read and
+// write capacity units, the request's deadline (timeout after it starts, or earlier if
+// its context says so), panic recovery, CORS and the body limit.
 //
 // The access line is also the request's metrics record (metrics.EMF, off when emf has
 // no namespace): no metrics call on the request's path beyond that one line.
@@ -168,8 +161,8 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, span, traceID := startSpan(r, tracer)
-		ri := &reqInfo{id: newRequestID(r), traceID: traceID}
-		ctx = reqlog.With(context.WithValue(ctx, infoKey{}, ri), ri.id, ri.traceID)
+		id, ri := newRequestID(r), &reqInfo{}
+		ctx = reqlog.With(context.WithValue(ctx, infoKey{}, ri), id, traceID)
 		ctx, calls := ddbstats.WithCounter(ctx)
 		ctx, counts := metrics.WithCounts(ctx)
 		// Every DynamoDB call and retry loop of the request stops at the deadline, so
@@ -177,7 +170,7 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		w.Header().Set(RequestIDHeader, ri.id)
+		w.Header().Set(RequestIDHeader, id)
 		rec := &statusRecorder{ResponseWriter: w}
 
 		serveRecovered(rec, r, log, func(w http.ResponseWriter, r *http.Request) {
@@ -211,11 +204,11 @@ func middleware(next http.Handler, log *slog.Logger, cors corsPolicy, timeout ti
 			slog.Int64(metrics.DDBRequests, m.DDBRequests),
 			slog.Float64("ddb_read_units", calls.ReadUnits()),
 			slog.Float64("ddb_write_units", calls.WriteUnits()),
-			slog.String(reqlog.RequestIDKey, ri.id),
-			slog.String(reqlog.TraceIDKey, ri.traceID),
+			slog.String(reqlog.RequestIDKey, id),
+			slog.String(reqlog.TraceIDKey, traceID),
 		}, emf.Attrs(m, time.Now())...)
 		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
-		endSpan(span, ri, m, calls)
+		endSpan(span, ri, id, m, calls)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/personsapi/persons/pkg/input"
 	"github.com/personsapi/persons/pkg/persons"
+	"github.com/personsapi/persons/pkg/reqlog"
 )
 
 // Problem is an RFC 9457 problem details document, the body of every error response
@@ -180,7 +181,7 @@ func isValidationException(err error) bool {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	ctx := r.Context()
 	a := answerFor(ctx, err)
-	id := requestID(ctx)
+	id, traceID, _ := reqlog.From(ctx)
 	if a.logMsg != "" {
 		// request_id and trace_id: reqlog.Handler.
 		log.LogAttrs(ctx, a.logLevel, a.logMsg, slog.String("method", r.Method),
@@ -192,10 +193,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		}
 		return
 	}
-	a.RequestID, a.Instance = id, r.URL.Path
-	if ri := info(ctx); ri != nil {
-		a.TraceID = ri.traceID
-	}
+	a.RequestID, a.TraceID, a.Instance = id, traceID, r.URL.Path
 	if a.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(a.retryAfter/time.Second)))
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -79,7 +78,7 @@ func Handler(ctx context.Context, function api.Function, log *slog.Logger) (http
 	if err != nil {
 		return nil, err
 	}
-	db, table, err := ddbclient.FromEnv(ctx, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
+	db, table, err := ddbclient.FromEnv(ctx, tp.Configure)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,17 @@ import (
 // sampledTrace is the X-Amzn-Trace-Id of a sampled request, as API Gateway forwards it.
 const sampledTrace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
+// tracingCases are what the tracing benchmarks compare: tracing off, and on for a
+// request Lambda did not sample and for one it did.
+var tracingCases = []struct {
+	name, header string
+	tracing      bool
+}{
+	{"tracing=off", sampledTrace, false},
+	{"tracing=on/unsampled", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0", true},
+	{"tracing=on/sampled", sampledTrace, true},
+}
+
 // The real bootstrap binary under the Lambda emulator exports a sampled request's
 // spans over OTLP before the invocation's response leaves: the collector has them
 // when the invoke returns, with no wait (Lambda would freeze the process right then).
@@ -72,14 +83,7 @@ func BenchmarkEmulator(b *testing.B) {
 	}
 	bin := rie.Build(b, "./functions/persons")
 	rcv := otlptest.New(b)
-	for _, bc := range []struct {
-		name, header string
-		tracing      bool
-	}{
-		{"tracing=off", sampledTrace, false},
-		{"tracing=on/unsampled", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0", true},
-		{"tracing=on/sampled", sampledTrace, true},
-	} {
+	for _, bc := range tracingCases {
 		b.Run(bc.name, func(b *testing.B) {
 			env := map[string]string{
 				deploy.EnvTableName:        table,
@@ -128,14 +132,7 @@ func BenchmarkTracingOverhead(b *testing.B) {
 		b.Setenv(k, "local")
 	}
 	b.Setenv("AWS_REGION", "eu-west-1")
-	for _, bc := range []struct {
-		name, header string
-		tracing      bool
-	}{
-		{"tracing=off", sampledTrace, false},
-		{"tracing=on/unsampled", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0", true},
-		{"tracing=on/sampled", sampledTrace, true},
-	} {
+	for _, bc := range tracingCases {
 		b.Run(bc.name, func(b *testing.B) {
 			endpoint := ""
 			if bc.tracing {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithytracing "github.com/aws/smithy-go/tracing"
 	"github.com/aws/smithy-go/tracing/smithyoteltracing"
 	"go.opentelemetry.io/otel"
@@ -131,6 +132,10 @@ func (p *Provider) AWS() smithytracing.TracerProvider {
 	}
 	return operationsOnly{smithyoteltracing.Adapt(p.sdk)}
 }
+
+// Configure is a dynamodb client option that traces the client's calls (AWS): pass it
+// to ddbclient.New or ddbclient.FromEnv.
+func (p *Provider) Configure(o *dynamodb.Options) { o.TracerProvider = p.AWS() }
 
 // attemptSpan is the name of the span smithy-go opens per HTTP attempt.
 const attemptSpan = "DoHTTPRequest"

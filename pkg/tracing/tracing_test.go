@@ -65,7 +65,7 @@ func TestInvocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, table := ddbtest.NewTable(t, func(o *dynamodb.Options) { o.TracerProvider = p.AWS() })
+	db, table := ddbtest.NewTable(t, p.Configure)
 	h := tracing.Invocation(p, "seed", func(ctx context.Context, fail bool) (int, error) {
 		if _, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err != nil {
 			return 0, err

@@ -143,7 +143,7 @@ func run() error {
 	}
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 	// Request counting for the access log, as in the Lambdas.
-	db := ddblocal.Client(c.endpoint, ddbstats.Counting, func(o *dynamodb.Options) { o.TracerProvider = tp.AWS() })
+	db := ddblocal.Client(c.endpoint, ddbstats.Counting, tp.Configure)
 	if _, err := persons.CreateTable(ctx, db, c.table); err != nil {
 		return err
 	}

@@ -1,13 +1,11 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/smithy-go/logging"
@@ -20,28 +18,11 @@ import (
 	"github.com/personsapi/persons/pkg/reqlog"
 )
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Every line logged while a request is served names it (request_id, trace_id): the
 // error line of a 500, the access line, and a line the AWS SDK logs with the call's
 // context (ddbclient.Logger, which the SDK hands each call's context); each once.
 func TestEveryLogLineNamesItsRequest(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logBuffer{}
 	log := slog.New(reqlog.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(log)
